@@ -1,0 +1,111 @@
+// The backward graph: a Node per recorded op, edges pointing to the nodes of its inputs.
+//
+// Ops create nodes through ops/autograd_support.h; users meet nodes only as `t.grad_fn()`.
+// See docs/autograd.md for the engine and docs/notes/saved-tensors.md for the version checks.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "koan/tensor/tensor.h"
+
+namespace koan::autograd {
+
+class Node;
+
+// Where a gradient goes: input slot `input_nr` of `fn` (null: the input needs no gradient).
+struct Edge {
+  std::shared_ptr<Node> fn;
+  uint32_t input_nr = 0;
+  bool valid() const { return fn != nullptr; }
+};
+
+// A tensor saved for backward, with the storage version it had when saved: unpacking it after
+// an in-place op changed it is an error, as in PyTorch.
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  // `is_output`: the tensor is an output of the node saving it.  It is stored without its
+  // grad_fn (that would be a reference cycle) and re-attached to the node when unpacked, so
+  // double backward still differentiates through it.
+  SavedTensor(const Tensor& t, bool is_output);
+  Tensor unpack(const std::shared_ptr<Node>& self) const;
+  bool defined() const { return data_.defined(); }
+  void reset() { data_ = Tensor(); }
+
+ private:
+  Tensor data_;
+  uint64_t version_ = 0;
+  bool is_output_ = false;
+  bool requires_grad_ = false;
+  uint32_t output_nr_ = 0;
+};
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  Node();
+  virtual ~Node();  // iterative: a chain of 100 000 nodes is freed without deep recursion
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Gradients w.r.t. this node's outputs (one per output; undefined = zero) -> gradients w.r.t.
+  // its inputs, one per next edge.
+  virtual std::vector<Tensor> apply(std::vector<Tensor>&& grads) = 0;
+  virtual std::string name() const = 0;
+  // Drops saved tensors after backward (unless retain_graph).
+  virtual void release() {}
+
+  const std::vector<Edge>& next_edges() const { return next_; }
+  std::vector<Edge>& mutable_next_edges() { return next_; }
+  uint64_t sequence_nr() const { return seq_; }
+  uint32_t num_outputs() const { return num_outputs_; }
+  void set_num_outputs(uint32_t n) { num_outputs_ = n; }
+  // Output metadata so the engine can make zero gradients for unused outputs.
+  std::vector<Shape> output_shapes;
+  std::vector<DType> output_dtypes;
+  // The output tensors, weakly: their hooks and retain_grad run on the gradient flowing in.
+  std::vector<std::weak_ptr<TensorImpl>> outputs;
+
+ protected:
+  std::vector<Edge> next_;
+  uint64_t seq_;
+  uint32_t num_outputs_ = 1;
+};
+
+// A node whose backward is a closure: how every op in ops/ records itself.  The closure gets
+// the node (to unpack saved outputs) and the output gradients, and returns input gradients.
+class FunctionNode final : public Node {
+ public:
+  using Backward = std::function<std::vector<Tensor>(FunctionNode& self, std::vector<Tensor>& grads)>;
+  FunctionNode(std::string name, Backward fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
+  std::string name() const override { return name_; }
+  void release() override { fn_ = nullptr; }
+  std::shared_ptr<Node> self() { return shared_from_this(); }
+
+ private:
+  std::string name_;
+  Backward fn_;
+};
+
+// Sums incoming gradients into a leaf's .grad.
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf) : leaf_(std::move(leaf)) {}
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
+  std::string name() const override { return "AccumulateGrad"; }
+  const std::shared_ptr<TensorImpl>& leaf() const { return leaf_; }
+
+ private:
+  std::shared_ptr<TensorImpl> leaf_;
+};
+
+// The edge a gradient for `t` must flow into: its grad_fn, or its leaf accumulator (created on
+// demand), or nothing if it does not require grad.
+Edge gradient_edge(const Tensor& t);
+
+// Runs t's hooks on a gradient flowing into it.
+Tensor run_hooks(TensorImpl& t, Tensor grad);
+
+}  // namespace koan::autograd

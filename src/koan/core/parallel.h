@@ -1,0 +1,41 @@
+// One thread pool for everything (OpenMP's), and the size below which work stays on one thread.
+//
+//   koan::set_num_threads(2);
+//   koan::parallel_for(0, n, 4096, [&](int64_t begin, int64_t end) { ... });
+//
+// Chunks are split by index, never by timing, so results are identical at any thread count.
+#pragma once
+#include <cstdint>
+
+namespace koan {
+
+void set_num_threads(int n);
+int get_num_threads();
+bool in_parallel_region();
+
+// Below this many elements an elementwise loop stays on one thread: waking threads costs more.
+inline constexpr int64_t kParallelGrain = 32768;
+
+namespace detail {
+int parallel_chunks(int64_t n, int64_t grain);
+}
+
+// Runs fn(begin, end) over [begin, end) split into at most num_threads contiguous chunks of at
+// least `grain` elements each.
+template <class F>
+void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& fn) {
+  int64_t n = end - begin;
+  if (n <= 0) return;
+  int chunks = detail::parallel_chunks(n, grain);
+  if (chunks <= 1) {
+    fn(begin, end);
+    return;
+  }
+#pragma omp parallel for num_threads(chunks) schedule(static, 1)
+  for (int c = 0; c < chunks; ++c) {
+    int64_t b = begin + n * c / chunks, e = begin + n * (c + 1) / chunks;
+    fn(b, e);
+  }
+}
+
+}  // namespace koan

@@ -1,0 +1,188 @@
+#include "koan/kernels/reduce.h"
+
+#include <cmath>
+#include <limits>
+
+#include "koan/kernels/cpu/loops.h"
+
+namespace koan::kernels {
+namespace {
+
+template <class T>
+using acc_t = std::conditional_t<std::is_floating_point_v<T>, double,
+                                 std::conditional_t<std::is_same_v<T, bool>, int64_t, int64_t>>;
+
+template <class T, class A>
+struct Reducer {
+  ReduceOp op;
+  A init() const {
+    switch (op) {
+      case ReduceOp::Sum: case ReduceOp::Any: return A(0);
+      case ReduceOp::Prod: case ReduceOp::All: return A(1);
+      case ReduceOp::Max:
+        if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<A>::infinity();
+        else return static_cast<A>(std::numeric_limits<T>::lowest());
+      case ReduceOp::Min:
+        if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<A>::infinity();
+        else return static_cast<A>(std::numeric_limits<T>::max());
+    }
+    return A(0);
+  }
+  // Combine a strided run of n elements into acc.
+  A run(A acc, const T* p, int64_t st, int64_t n) const {
+    switch (op) {
+      case ReduceOp::Sum:
+        if (st == 1) for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i]);
+        else for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i * st]);
+        return acc;
+      case ReduceOp::Prod:
+        for (int64_t i = 0; i < n; ++i) acc *= static_cast<A>(p[i * st]);
+        return acc;
+      case ReduceOp::Max:
+        for (int64_t i = 0; i < n; ++i) {
+          A v = static_cast<A>(p[i * st]);
+          if constexpr (std::is_floating_point_v<A>) if (std::isnan(v)) return v;
+          acc = v > acc ? v : acc;
+        }
+        return acc;
+      case ReduceOp::Min:
+        for (int64_t i = 0; i < n; ++i) {
+          A v = static_cast<A>(p[i * st]);
+          if constexpr (std::is_floating_point_v<A>) if (std::isnan(v)) return v;
+          acc = v < acc ? v : acc;
+        }
+        return acc;
+      case ReduceOp::Any:
+        for (int64_t i = 0; i < n; ++i) acc = acc || static_cast<bool>(p[i * st]);
+        return acc;
+      case ReduceOp::All:
+        for (int64_t i = 0; i < n; ++i) acc = acc && static_cast<bool>(p[i * st]);
+        return acc;
+    }
+    return acc;
+  }
+};
+
+// Splits `in`'s dims into kept (outer) and reduced (inner) sub-layouts.
+struct Split {
+  Layout kept, red;
+};
+Split split_dims(const Layout& l, const std::vector<int64_t>& dims) {
+  Split s;
+  s.kept.offset = l.offset;
+  std::vector<bool> is_red(l.dim(), false);
+  for (auto d : dims) is_red[d] = true;
+  for (int64_t d = 0; d < l.dim(); ++d) {
+    Layout& t = is_red[d] ? s.red : s.kept;
+    t.shape.push_back(l.shape[d]);
+    t.strides.push_back(l.strides[d]);
+  }
+  return s;
+}
+
+template <class T, class O>
+void reduce_typed(ReduceOp op, const Tensor& in, const std::vector<int64_t>& dims, const Tensor& out) {
+  using A = acc_t<T>;
+  Reducer<T, A> r{op};
+  const T* base = base_ptr<T>(in);
+  O* o = base_ptr<O>(out) + out.offset();
+  Split s = split_dims(in.layout(), dims);
+  int64_t n_out = s.kept.numel(), n_red = s.red.numel();
+  KOAN_ASSERT(out.is_contiguous() && out.numel() == n_out);
+  if (n_red == 0) {
+    for (int64_t i = 0; i < n_out; ++i) o[i] = static_cast<O>(r.init());
+    return;
+  }
+  // Reduced space as an odometer over all but its innermost (merged) dim.
+  auto rp = plan_loop<1>(s.red.shape, {&s.red.strides});
+  const Shape& rs = rp.shape;
+  const Strides& rst = rp.strides[0];
+  int64_t inner_n = rs.back(), inner_st = rst.back();
+  int64_t outer_red = n_red / inner_n;
+
+  // Fast path: contiguous input reduced over leading dims ("sum over the batch"): accumulate
+  // whole rows so the inner loop runs along memory.
+  bool leading = in.is_contiguous();
+  for (size_t k = 0; leading && k < dims.size(); ++k) leading = dims[k] == static_cast<int64_t>(k);
+  if (leading && !dims.empty() && n_out > 1 && op == ReduceOp::Sum) {
+    const T* p = base + in.offset();
+    parallel_for(0, n_out, 1024, [&](int64_t b, int64_t e) {
+      std::vector<A> acc(e - b, A(0));
+      for (int64_t row = 0; row < n_red; ++row) {
+        const T* q = p + row * n_out;
+        for (int64_t c = b; c < e; ++c) acc[c - b] += static_cast<A>(q[c]);
+      }
+      for (int64_t c = b; c < e; ++c) o[c] = static_cast<O>(acc[c - b]);
+    });
+    return;
+  }
+
+  int64_t grain = std::max<int64_t>(1, kParallelGrain / n_red);
+  parallel_for(0, n_out, grain, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      // offset of kept index i
+      int64_t off = s.kept.offset, rem = i;
+      for (int64_t d = s.kept.dim() - 1; d >= 0; --d) {
+        off += (rem % s.kept.shape[d]) * s.kept.strides[d];
+        rem /= s.kept.shape[d];
+      }
+      A acc = r.init();
+      for (int64_t j = 0; j < outer_red; ++j) {
+        int64_t ro = 0, q = j;
+        for (int64_t d = static_cast<int64_t>(rs.size()) - 2; d >= 0; --d) {
+          ro += (q % rs[d]) * rst[d];
+          q /= rs[d];
+        }
+        acc = r.run(acc, base + off + ro, inner_st, inner_n);
+      }
+      o[i] = static_cast<O>(acc);
+    }
+  });
+}
+
+}  // namespace
+
+void reduce(ReduceOp op, const Tensor& in, const std::vector<int64_t>& dims, const Tensor& out) {
+  visit_dtype(in.dtype(), [&]<class T>() {
+    visit_dtype(out.dtype(), [&]<class O>() { reduce_typed<T, O>(op, in, dims, out); });
+  });
+}
+
+void reduce_with_index(bool is_max, const Tensor& in, int64_t dim, const Tensor& values,
+                       const Tensor& indices) {
+  visit_dtype(in.dtype(), [&]<class T>() {
+    const T* base = base_ptr<T>(in);
+    T* vo = base_ptr<T>(values) + values.offset();
+    int64_t* io = base_ptr<int64_t>(indices) + indices.offset();
+    Split s = split_dims(in.layout(), {dim});
+    int64_t n_out = s.kept.numel(), n = in.shape()[dim], st = in.strides()[dim];
+    parallel_for(0, n_out, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1)),
+                 [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        int64_t off = s.kept.offset, rem = i;
+        for (int64_t d = s.kept.dim() - 1; d >= 0; --d) {
+          off += (rem % s.kept.shape[d]) * s.kept.strides[d];
+          rem /= s.kept.shape[d];
+        }
+        const T* p = base + off;
+        T best = p[0];
+        int64_t bi = 0;
+        for (int64_t j = 1; j < n; ++j) {
+          T v = p[j * st];
+          if constexpr (std::is_floating_point_v<T>)
+            if (std::isnan(best)) break;
+          bool better = is_max ? v > best : v < best;
+          if constexpr (std::is_floating_point_v<T>) better = better || std::isnan(v);
+          if (better) {
+            best = v;
+            bi = j;
+          }
+        }
+        vo[i] = best;
+        io[i] = bi;
+      }
+    });
+  });
+}
+
+}  // namespace koan::kernels

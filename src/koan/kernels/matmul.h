@@ -1,0 +1,13 @@
+// Matrix products on oneDNN (float32) and OpenBLAS (float64).
+#pragma once
+#include "koan/tensor/tensor.h"
+
+namespace koan::kernels {
+
+// out[b] = a[b] @ b[b] for 3-D tensors (batch, rows, cols) of equal dtype and batch size.
+// a and b may be transposed views (unit stride in either of the last two dims) or stride-0
+// broadcast over the batch; anything else is copied to contiguous first.  out is contiguous.
+// With accumulate, out += a @ b.
+void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate = false);
+
+}  // namespace koan::kernels

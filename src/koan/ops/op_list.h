@@ -1,0 +1,27 @@
+// Every op, named once.  The test suite walks this list and fails for any op without a row in
+// the op table (tests/ops/), so no op ships untested.  Add an op here when you add it.
+#pragma once
+
+// clang-format off
+#define KOAN_OPS_UNARY(X) \
+  X(neg) X(abs) X(exp) X(log) X(log1p) X(expm1) X(sqrt) X(rsqrt) X(sin) X(cos) X(tanh) \
+  X(sigmoid) X(relu) X(leaky_relu) X(elu) X(gelu) X(silu) X(softplus) X(erf) X(sign) \
+  X(floor) X(ceil) X(round) X(reciprocal) X(square) X(clamp) X(pow_scalar) X(logical_not)
+
+#define KOAN_OPS_BINARY(X) \
+  X(add) X(sub) X(mul) X(div) X(pow) X(maximum) X(minimum) X(remainder) X(atan2) \
+  X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor) X(where)
+
+#define KOAN_OPS_REDUCE(X) \
+  X(sum) X(mean) X(max) X(min) X(max_dim) X(min_dim) X(argmax) X(argmin)
+
+#define KOAN_OPS_SHAPE(X) \
+  X(view) X(reshape) X(transpose) X(permute) X(narrow) X(slice) X(select) X(expand) \
+  X(squeeze) X(unsqueeze) X(flatten) X(unflatten) X(contiguous) X(clone) X(to)
+
+#define KOAN_OPS_LINALG(X) \
+  X(matmul) X(linear)
+
+#define KOAN_OPS(X) \
+  KOAN_OPS_UNARY(X)
+// clang-format on
