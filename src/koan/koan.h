@@ -21,3 +21,5 @@
 #include "koan/tensor/allocator.h"
 #include "koan/tensor/creation.h"
 #include "koan/tensor/tensor.h"
+#include "koan/ops/join.h"
+#include "koan/ops/pad.h"

@@ -40,8 +40,15 @@ SavedTensor::SavedTensor(const Tensor& t, bool is_output) : is_output_(is_output
   if (is_output) {
     data_ = Tensor(t.storage(), t.layout(), t.dtype());  // no grad_fn: no cycle
     output_nr_ = t.impl()->output_nr;
+  } else if (t.grad_fn()) {
+    // A fresh handle on the same data and history: if an in-place op later rebases t onto the
+    // node saving it, the node must not own t itself (that would be a reference cycle).
+    data_ = Tensor(t.storage(), t.layout(), t.dtype());
+    data_.impl()->requires_grad = true;
+    data_.impl()->grad_fn = t.grad_fn();
+    data_.impl()->output_nr = t.impl()->output_nr;
   } else {
-    data_ = t;
+    data_ = t;  // leaves keep their identity: their gradient accumulates into this very tensor
   }
 }
 

@@ -68,17 +68,17 @@ Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
   return binary_inplace(self, other, kernels::BinaryOp::Add, alpha.to_double(), "add_",
                         [&](const Tensor& s) { return add(s, other, alpha); });
 }
-Tensor& add_(Tensor& self, Scalar other) { return add_(self, scalar_tensor(other, self.dtype())); }
+Tensor& add_(Tensor& self, Scalar other) { return add_(self, scalar_tensor(other, result_type(self, other))); }
 Tensor& sub_(Tensor& self, const Tensor& other, Scalar alpha) {
   return binary_inplace(self, other, kernels::BinaryOp::Sub, alpha.to_double(), "sub_",
                         [&](const Tensor& s) { return sub(s, other, alpha); });
 }
-Tensor& sub_(Tensor& self, Scalar other) { return sub_(self, scalar_tensor(other, self.dtype())); }
+Tensor& sub_(Tensor& self, Scalar other) { return sub_(self, scalar_tensor(other, result_type(self, other))); }
 Tensor& mul_(Tensor& self, const Tensor& other) {
   return binary_inplace(self, other, kernels::BinaryOp::Mul, 1, "mul_",
                         [&](const Tensor& s) { return mul(s, other); });
 }
-Tensor& mul_(Tensor& self, Scalar other) { return mul_(self, scalar_tensor(other, self.dtype())); }
+Tensor& mul_(Tensor& self, Scalar other) { return mul_(self, scalar_tensor(other, result_type(self, other))); }
 Tensor& div_(Tensor& self, const Tensor& other) {
   return binary_inplace(self, other, kernels::BinaryOp::Div, 1, "div_",
                         [&](const Tensor& s) { return div(s, other); });

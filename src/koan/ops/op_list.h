@@ -15,6 +15,11 @@
 #define KOAN_OPS_REDUCE(X) \
   X(sum) X(mean) X(max) X(min) X(max_dim) X(min_dim) X(argmax) X(argmin)
 
+#define KOAN_OPS_JOIN(X) \
+  X(cat) X(stack) X(split) X(chunk) X(repeat) X(pad) X(flip) X(tril) X(triu)
+
+#define KOAN_OPS_INDEX(X)
+
 #define KOAN_OPS_SHAPE(X) \
   X(view) X(reshape) X(transpose) X(permute) X(narrow) X(slice) X(select) X(expand) \
   X(squeeze) X(unsqueeze) X(flatten) X(unflatten) X(contiguous) X(clone) X(to)
@@ -23,5 +28,6 @@
   X(matmul) X(linear)
 
 #define KOAN_OPS(X) \
-  KOAN_OPS_UNARY(X)
+  KOAN_OPS_UNARY(X) KOAN_OPS_BINARY(X) KOAN_OPS_REDUCE(X) KOAN_OPS_SHAPE(X) KOAN_OPS_LINALG(X) \
+  KOAN_OPS_JOIN(X) KOAN_OPS_INDEX(X)
 // clang-format on
