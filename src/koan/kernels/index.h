@@ -29,8 +29,9 @@ void scatter(const Tensor& out, int64_t dim, const Tensor& index, const Tensor& 
 // of a row-major tensor of shape `sizes` (k dims): out = sum_j wrap(index_j) * prod(sizes[j+1:]).
 void linear_index(const std::vector<Tensor>& indices, const Shape& sizes, const Tensor& out,
                   const char* op);
-// Row-major positions of the true elements of a bool tensor, as a 1-D int64 tensor.
-Tensor nonzero_flat(const Tensor& mask);
+// The coordinates of the true elements of a bool tensor, in row-major order: one 1-D int64
+// tensor per dim of mask.
+std::vector<Tensor> nonzero(const Tensor& mask);
 
 // x[index_0[b], ..., index_{k-1}[b], rest...] (= or +=) values[b, rest...] for each b of the
 // indices' common shape B.  indices are expanded to B; values expanded to B + x.shape[k:].

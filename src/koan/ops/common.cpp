@@ -19,8 +19,7 @@ DType result_type(const Tensor& a, const Tensor& b) {
     const Tensor& dim_t = za ? b : a;
     const Tensor& zero_t = za ? a : b;
     if (category(zero_t.dtype()) <= category(dim_t.dtype())) return dim_t.dtype();
-    return category(zero_t.dtype()) == 2 ? (is_floating(dim_t.dtype()) ? dim_t.dtype() : kDefaultFloat)
-                                         : zero_t.dtype();
+    return zero_t.dtype();
   }
   return promote_types(a.dtype(), b.dtype());
 }

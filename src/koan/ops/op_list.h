@@ -13,12 +13,15 @@
   X(eq) X(ne) X(lt) X(le) X(gt) X(ge) X(logical_and) X(logical_or) X(logical_xor) X(where)
 
 #define KOAN_OPS_REDUCE(X) \
-  X(sum) X(mean) X(max) X(min) X(max_dim) X(min_dim) X(argmax) X(argmin)
+  X(sum) X(mean) X(max) X(min) X(max_dim) X(min_dim) X(argmax) X(argmin) X(amax) X(amin) \
+  X(prod) X(var) X(std) X(logsumexp) X(norm) X(softmax) X(log_softmax) X(cumsum) X(any) X(all)
 
 #define KOAN_OPS_JOIN(X) \
   X(cat) X(stack) X(split) X(chunk) X(repeat) X(pad) X(flip) X(tril) X(triu)
 
-#define KOAN_OPS_INDEX(X)
+#define KOAN_OPS_INDEX(X) \
+  X(index_select) X(gather) X(scatter) X(scatter_add) X(index_add) X(masked_fill) X(masked_select) \
+  X(index) X(index_put) X(sort) X(argsort) X(topk) X(one_hot)
 
 #define KOAN_OPS_SHAPE(X) \
   X(view) X(reshape) X(transpose) X(permute) X(narrow) X(slice) X(select) X(expand) \

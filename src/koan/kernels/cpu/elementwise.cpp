@@ -1,3 +1,4 @@
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <numbers>
@@ -123,11 +124,15 @@ void binary_typed(BinaryOp op, const Tensor& x, const Tensor& y, const Tensor& o
         return m([](T a, T b) { return std::pow(a, b); });
       } else {
         return m([](T a, T b) {
-          T r = 1;  // integer power by squaring; negative exponents give 0 except for |a| == 1
-          if (b < 0) return static_cast<T>(a == 1 ? 1 : (a == static_cast<T>(-1) ? ((-b) % 2 ? -1 : 1) : 0));
-          for (T e = b; e > 0; e >>= 1, a = static_cast<T>(a * a))
-            if (e & 1) r = static_cast<T>(r * a);
-          return r;
+          // Integer power by squaring, wrapping on overflow as PyTorch does (unsigned arithmetic,
+          // so overflow is defined).  Negative exponents give 0 except for |a| == 1.
+          if constexpr (std::is_signed_v<T>)
+            if (b < 0) return static_cast<T>(a == 1 ? 1 : (a == -1 ? ((b & 1) ? -1 : 1) : 0));
+          using U = std::make_unsigned_t<std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, T>>;
+          U r = 1, base = static_cast<U>(a);
+          for (T e = b; e > 0; e >>= 1, base = static_cast<U>(base * base))
+            if (e & 1) r = static_cast<U>(r * base);
+          return static_cast<T>(r);
         });
       }
     case BinaryOp::Maximum:
@@ -149,13 +154,23 @@ void binary_typed(BinaryOp op, const Tensor& x, const Tensor& y, const Tensor& o
           return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
         });
       } else {
-        return m([](T a, T b) {
-          KOAN_CHECK(b != 0, ValueError, "remainder: integer division by zero");
+        // A zero divisor is flagged and reported after the loop: throwing from inside the loop
+        // would escape an OpenMP region (std::terminate) on large tensors.
+        std::atomic<bool> by_zero{false};
+        m([&by_zero](T a, T b) {
+          if (b == 0) {
+            by_zero.store(true, std::memory_order_relaxed);
+            return T(0);
+          }
+          if constexpr (std::is_signed_v<T>)
+            if (b == -1) return T(0);  // also avoids INT_MIN % -1 overflow
           T r = static_cast<T>(a % b);
           if constexpr (std::is_signed_v<T>)
             if (r != 0 && ((r < 0) != (b < 0))) r = static_cast<T>(r + b);
           return r;
         });
+        KOAN_CHECK(!by_zero.load(), ValueError, "remainder: integer division by zero");
+        return;
       }
     case BinaryOp::Atan2:
       if constexpr (std::is_floating_point_v<T>) return m([](T a, T b) { return std::atan2(a, b); });

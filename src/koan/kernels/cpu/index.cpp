@@ -144,17 +144,29 @@ void linear_index(const std::vector<Tensor>& indices, const Shape& sizes, const 
   });
 }
 
-Tensor nonzero_flat(const Tensor& mask) {
+std::vector<Tensor> nonzero(const Tensor& mask) {
   KOAN_ASSERT(mask.dtype() == DType::Bool);
   const bool* p = base_ptr<bool>(mask);
   int64_t count = 0;
   for_each_offset(mask.layout(), [&](int64_t off) { count += p[off] ? 1 : 0; });
-  Tensor out = empty({count}, {.dtype = DType::Int64});
-  int64_t* o = out.data_ptr<int64_t>();
-  int64_t pos = 0, k = 0;
+  const int64_t nd = mask.dim();
+  std::vector<Tensor> out;
+  std::vector<int64_t*> o;
+  for (int64_t d = 0; d < nd; ++d) {
+    out.push_back(empty({count}, {.dtype = DType::Int64}));
+    o.push_back(out.back().data_ptr<int64_t>());
+  }
+  std::vector<int64_t> idx(nd, 0);
+  int64_t k = 0;
   for_each_offset(mask.layout(), [&](int64_t off) {
-    if (p[off]) o[k++] = pos;
-    ++pos;
+    if (p[off]) {
+      for (int64_t d = 0; d < nd; ++d) o[d][k] = idx[d];
+      ++k;
+    }
+    for (int64_t d = nd - 1; d >= 0; --d) {  // same row-major order as for_each_offset
+      if (++idx[d] < mask.shape()[d]) break;
+      idx[d] = 0;
+    }
   });
   return out;
 }
@@ -183,7 +195,19 @@ void index_put(const Tensor& x, const std::vector<Tensor>& indices, const Tensor
   visit_dtype(x.dtype(), [&]<class T>() {
     T* xp = base_ptr<T>(x);
     const T* vp = base_ptr<T>(values);
-    // Serial over index positions (duplicates resolve in order); each row of `rest` may split.
+    auto put = [accumulate](T& dst, T v) {
+      if (!accumulate) dst = v;
+      else if constexpr (std::is_same_v<T, bool>) dst = dst || v;
+      else dst = static_cast<T>(dst + v);
+    };
+    // (x offset, values offset) of each element of a row of `rest`, when rows are small.
+    std::vector<int64_t> pairs;
+    if (numel(rest) < kParallelGrain)
+      odometer(rest, {xr, vr}, {0, 0}, [&](const std::vector<int64_t>& o) {
+        pairs.push_back(o[0]);
+        pairs.push_back(o[1]);
+      });
+    // Serial over index positions (duplicates resolve in order); each large row may split.
     odometer(b, st, base, [&](const std::vector<int64_t>& off) {
       int64_t xo = x.offset();
       for (size_t j = 0; j < k; ++j) {
@@ -192,14 +216,12 @@ void index_put(const Tensor& x, const std::vector<Tensor>& indices, const Tensor
       }
       T* xb = xp + xo;
       const T* vbp = vp + off[0];
+      if (!pairs.empty()) {  // small rows: a precomputed walk, no per-row loop setup
+        for (size_t r = 0; r < pairs.size(); r += 2) put(xb[pairs[r]], vbp[pairs[r + 1]]);
+        return;
+      }
       strided_loop<2>(plan, [&](const std::array<int64_t, 2>& o, const std::array<int64_t, 2>& s, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) {
-          T& dst = xb[o[0] + i * s[0]];
-          T v = vbp[o[1] + i * s[1]];
-          if (!accumulate) dst = v;
-          else if constexpr (std::is_same_v<T, bool>) dst = dst || v;
-          else dst = static_cast<T>(dst + v);
-        }
+        for (int64_t i = 0; i < n; ++i) put(xb[o[0] + i * s[0]], vbp[o[1] + i * s[1]]);
       });
     });
   });

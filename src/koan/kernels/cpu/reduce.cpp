@@ -1,5 +1,6 @@
 #include "koan/kernels/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
