@@ -30,7 +30,17 @@
 #define KOAN_OPS_LINALG(X) \
   X(matmul) X(linear)
 
+// Fused ops for the nn layer: convolution and pooling, normalisation and dropout, losses,
+// recurrent cells and attention.
+#define KOAN_OPS_CONV(X)
+
+#define KOAN_OPS_NORM(X)
+
+#define KOAN_OPS_LOSS(X)
+
+#define KOAN_OPS_RNN(X)
+
 #define KOAN_OPS(X) \
   KOAN_OPS_UNARY(X) KOAN_OPS_BINARY(X) KOAN_OPS_REDUCE(X) KOAN_OPS_SHAPE(X) KOAN_OPS_LINALG(X) \
-  KOAN_OPS_JOIN(X) KOAN_OPS_INDEX(X)
+  KOAN_OPS_JOIN(X) KOAN_OPS_INDEX(X) KOAN_OPS_CONV(X) KOAN_OPS_NORM(X) KOAN_OPS_LOSS(X) KOAN_OPS_RNN(X)
 // clang-format on
