@@ -1,10 +1,11 @@
 #include "koan/io/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+#include <set>
 
+#include "koan/io/file.h"
 #include "koan/tensor/creation.h"
 
 namespace koan::io {
@@ -45,12 +46,18 @@ std::string serialize_safetensors(const std::map<std::string, Tensor>& tensors,
   std::vector<std::pair<const Tensor*, uint64_t>> order;
   for (auto& [name, t] : tensors) {
     KOAN_CHECK(name != "__metadata__", ValueError, "save_safetensors: \"__metadata__\" is reserved");
-    uint64_t n = t.numel() * t.element_size();
+    KOAN_CHECK(t.defined(), ValueError, "save_safetensors: tensor \"", name, "\" is undefined");
+    uint64_t n = static_cast<uint64_t>(t.numel()) * t.element_size();
     header[name] = {{"dtype", st_dtype(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + n}}};
     order.push_back({&t, offset});
     offset += n;
   }
-  std::string h = header.dump();
+  std::string h;
+  try {
+    h = header.dump();
+  } catch (const json::exception& e) {  // names or metadata that are not valid UTF-8
+    throw ValueError(str("save_safetensors: cannot encode the header: ", e.what()));
+  }
   h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned
   std::string out(8, '\0');
   uint64_t hl = h.size();
@@ -58,20 +65,26 @@ std::string serialize_safetensors(const std::map<std::string, Tensor>& tensors,
   out += h;
   size_t base = out.size();
   out.resize(base + offset);
+  // Strided copy without calling ops: io/ sits beside ops, not above it.
   for (auto& [t, off] : order) {
-    Tensor c = t->contiguous();
-    if (c.numel()) std::memcpy(out.data() + base + off, c.raw_data(), c.numel() * c.element_size());
+    size_t es = t->element_size();
+    const char* src = static_cast<const char*>(t->storage()->data());
+    char* dst = out.data() + base + off;
+    if (t->is_contiguous()) {
+      if (t->numel()) std::memcpy(dst, t->raw_data(), t->numel() * es);
+      continue;
+    }
+    for_each_offset(t->layout(), [&](int64_t o) {
+      std::memcpy(dst, src + o * static_cast<int64_t>(es), es);
+      dst += es;
+    });
   }
   return out;
 }
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
-  std::string bytes = serialize_safetensors(tensors, metadata);
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  KOAN_CHECK(f.good(), IOError, "save_safetensors: cannot open \"", path, "\" for writing");
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  KOAN_CHECK(f.good(), IOError, "save_safetensors: write to \"", path, "\" failed");
+  atomic_write(path, serialize_safetensors(tensors, metadata));
 }
 
 SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& what) {
@@ -83,9 +96,24 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
              " exceeds the ", kMaxHeaderBytes, "-byte limit (corrupt file?)");
   KOAN_CHECK(hl <= bytes.size() - 8, IOError, "safetensors: ", what, ": header length ", hl,
              " runs past the end of the file (", bytes.size(), " bytes): truncated?");
+  KOAN_CHECK(hl >= 2 && bytes[8] == '{', IOError, "safetensors: ", what,
+             ": header must be a JSON object starting with '{'");
   json header;
+  std::set<std::string> seen;
+  // The callback bounds nesting (a hostile header of nested brackets must not exhaust memory or
+  // the stack) and refuses duplicate top-level names, which JSON parsers would silently merge.
+  json::parser_callback_t guard = [&](int depth, json::parse_event_t event, json& parsed) {
+    KOAN_CHECK(depth <= kMaxHeaderDepth, IOError, "safetensors: ", what, ": header nests deeper than ",
+               kMaxHeaderDepth, " levels");
+    if (event == json::parse_event_t::key && depth == 1) {
+      std::string key = parsed.get<std::string>();
+      KOAN_CHECK(seen.insert(key).second, IOError, "safetensors: ", what, ": header names \"", key,
+                 "\" twice");
+    }
+    return true;
+  };
   try {
-    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(hl));
+    header = json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(hl), guard);
   } catch (const json::exception& e) {
     throw IOError(str("safetensors: ", what, ": header is not valid JSON: ", e.what()));
   }
@@ -113,8 +141,11 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
     unsigned __int128 count = 1;
     for (auto& d : v["shape"]) {
       KOAN_CHECK(d.is_number_unsigned(), IOError, "safetensors: ", what, ": tensor \"", key,
-                 "\" has a non-integer or negative dimension");
+                 "\" has a non-integer or negative dimension ", d.dump());
       uint64_t dv = d.get<uint64_t>();
+      // Each dimension must fit Shape's int64 even when another dimension is 0.
+      KOAN_CHECK(dv < (uint64_t{1} << 62), IOError, "safetensors: ", what, ": tensor \"", key,
+                 "\" has dimension ", dv, ", too large");
       count *= dv;
       KOAN_CHECK(count < (static_cast<unsigned __int128>(1) << 62), IOError, "safetensors: ", what,
                  ": tensor \"", key, "\" shape overflows");
@@ -122,14 +153,24 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
     }
     auto& off = v["data_offsets"];
     KOAN_CHECK(off[0].is_number_unsigned() && off[1].is_number_unsigned(), IOError, "safetensors: ",
-               what, ": tensor \"", key, "\" has invalid data_offsets");
+               what, ": tensor \"", key, "\" has invalid data_offsets ", off.dump());
     uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
     KOAN_CHECK(b <= e && e <= data_size, IOError, "safetensors: ", what, ": tensor \"", key,
-               "\" data_offsets [", b, ", ", e, "] fall outside the ", data_size, "-byte data buffer");
+               "\" data_offsets [", b, ", ", e, "] are reversed or fall outside the ", data_size,
+               "-byte data buffer");
     unsigned __int128 nbytes = count * element_size(dt);
+    KOAN_CHECK(nbytes < (static_cast<unsigned __int128>(1) << 62), IOError, "safetensors: ", what,
+               ": tensor \"", key, "\" of shape ", shape, " and dtype ", name(dt), " is too large");
     KOAN_CHECK(nbytes == e - b, IOError, "safetensors: ", what, ": tensor \"", key, "\" of shape ",
                shape, " and dtype ", name(dt), " needs ", static_cast<uint64_t>(nbytes),
                " bytes but its data_offsets span ", e - b);
+    if (dt == DType::Bool) {
+      // Any other byte would be an invalid C++ bool (undefined behaviour on read).
+      for (uint64_t i = b; i < e; ++i)
+        KOAN_CHECK(static_cast<unsigned char>(data[i]) <= 1, IOError, "safetensors: ", what,
+                   ": BOOL tensor \"", key, "\" holds byte ", static_cast<int>(static_cast<unsigned char>(data[i])),
+                   " at element ", i - b, " (only 0 and 1 are valid)");
+    }
     ranges.push_back({b, e});
     file.tensors[key] = copy_from(data + b, shape, dt);
   }
@@ -146,11 +187,7 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& w
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  KOAN_CHECK(f.good(), IOError, "load_safetensors: cannot open \"", path, "\"");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return parse_safetensors(ss.str(), path);
+  return parse_safetensors(read_file(path), path);
 }
 
 }  // namespace koan::io

@@ -32,13 +32,18 @@
 
 // Fused ops for the nn layer: convolution and pooling, normalisation and dropout, losses,
 // recurrent cells and attention.
-#define KOAN_OPS_CONV(X)
+#define KOAN_OPS_CONV(X) \
+  X(conv1d) X(conv2d) X(conv_transpose2d) X(max_pool1d) X(max_pool2d) X(avg_pool2d) X(adaptive_avg_pool2d)
 
-#define KOAN_OPS_NORM(X)
+#define KOAN_OPS_NORM(X) \
+  X(batch_norm) X(layer_norm) X(dropout) X(embedding)
 
-#define KOAN_OPS_LOSS(X)
+#define KOAN_OPS_LOSS(X) \
+  X(mse_loss) X(l1_loss) X(smooth_l1_loss) X(huber_loss) X(binary_cross_entropy) \
+  X(binary_cross_entropy_with_logits) X(cross_entropy) X(nll_loss) X(kl_div)
 
-#define KOAN_OPS_RNN(X)
+#define KOAN_OPS_RNN(X) \
+  X(rnn_tanh_cell) X(rnn_relu_cell) X(lstm_cell) X(gru_cell) X(scaled_dot_product_attention) X(unbind)
 
 #define KOAN_OPS(X) \
   KOAN_OPS_UNARY(X) KOAN_OPS_BINARY(X) KOAN_OPS_REDUCE(X) KOAN_OPS_SHAPE(X) KOAN_OPS_LINALG(X) \

@@ -1,5 +1,6 @@
 #include <atomic>
 #include <cmath>
+#include "koan/kernels/cpu/vecmath.h"
 #include <cstring>
 #include <numbers>
 

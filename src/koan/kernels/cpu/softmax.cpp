@@ -1,6 +1,7 @@
 #include "koan/kernels/softmax.h"
 
 #include <cmath>
+#include "koan/kernels/cpu/vecmath.h"
 #include <limits>
 #include <vector>
 

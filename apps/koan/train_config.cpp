@@ -1,0 +1,172 @@
+#include "train_config.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "koan/koan.h"
+#include "koan/data/datasets.h"
+#include "koan/optim/adam.h"
+#include "koan/optim/sgd.h"
+#include "koan/train/model.h"
+#include "koan/train/model_file.h"
+
+namespace koan::app {
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void bad(const std::string& key, const std::string& expected, const json& got) {
+  throw ValueError(str("config: \"", key, "\" must be ", expected, ", got ", got.dump()));
+}
+
+template <class T>
+T get(const json& j, const std::string& key, T def) {
+  if (!j.contains(key)) return def;
+  try {
+    return j.at(key).get<T>();
+  } catch (const json::exception&) {
+    if constexpr (std::is_same_v<T, std::string>) bad(key, "a string", j.at(key));
+    else if constexpr (std::is_same_v<T, bool>) bad(key, "true or false", j.at(key));
+    else bad(key, "a number", j.at(key));
+  }
+}
+
+void check_keys(const json& j, const std::string& where, const std::set<std::string>& allowed) {
+  for (auto& [k, v] : j.items())
+    if (!allowed.count(k)) {
+      std::string list;
+      for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw ValueError(str("config: unknown key \"", where.empty() ? k : where + "." + k, "\" (expected one of: ",
+                           list, ")"));
+    }
+}
+
+std::shared_ptr<optim::Optimizer> make_optimizer(const json& o, const std::vector<Tensor>& params) {
+  if (!o.is_object()) bad("optimizer", "an object like {\"type\": \"adam\", \"lr\": 0.001}", o);
+  std::string type = get<std::string>(o, "type", "adam");
+  if (type == "adam" || type == "adamw") {
+    check_keys(o, "optimizer", {"type", "lr", "weight_decay", "eps"});
+    optim::AdamOptions a{.lr = get<double>(o, "lr", 1e-3), .eps = get<double>(o, "eps", 1e-8),
+                         .weight_decay = get<double>(o, "weight_decay", 0)};
+    return std::make_shared<optim::Adam>(params, a);
+  }
+  if (type == "sgd") {
+    check_keys(o, "optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay"});
+    optim::SGDOptions s{.lr = get<double>(o, "lr", 0.01), .momentum = get<double>(o, "momentum", 0),
+                        .weight_decay = get<double>(o, "weight_decay", 0), .nesterov = get<bool>(o, "nesterov", false)};
+    return std::make_shared<optim::SGD>(params, s);
+  }
+  bad("optimizer.type", "\"adam\" or \"sgd\"", o["type"]);
+}
+
+std::vector<std::shared_ptr<train::Callback>> make_callbacks(const json& list, const std::string& out_dir) {
+  std::vector<std::shared_ptr<train::Callback>> cbs;
+  if (!list.is_array()) bad("callbacks", "an array", list);
+  for (auto& c : list) {
+    std::string type = get<std::string>(c, "type", "");
+    if (type == "early_stopping") {
+      check_keys(c, "callbacks[early_stopping]", {"type", "monitor", "patience", "min_delta", "restore_best_weights"});
+      cbs.push_back(std::make_shared<train::EarlyStopping>(train::EarlyStoppingOptions{
+          .monitor = get<std::string>(c, "monitor", "val_loss"), .min_delta = get<double>(c, "min_delta", 0),
+          .patience = get<int>(c, "patience", 0), .restore_best_weights = get<bool>(c, "restore_best_weights", false)}));
+    } else if (type == "model_checkpoint") {
+      check_keys(c, "callbacks[model_checkpoint]", {"type", "monitor", "save_best_only", "path"});
+      cbs.push_back(std::make_shared<train::ModelCheckpoint>(train::ModelCheckpointOptions{
+          .path = out_dir + "/" + get<std::string>(c, "path", "weights-{epoch}.safetensors"),
+          .monitor = get<std::string>(c, "monitor", "val_loss"), .save_best_only = get<bool>(c, "save_best_only", false)}));
+    } else if (type == "reduce_lr_on_plateau") {
+      check_keys(c, "callbacks[reduce_lr_on_plateau]", {"type", "monitor", "factor", "patience", "min_lr"});
+      cbs.push_back(std::make_shared<train::ReduceLROnPlateau>(train::ReduceLROnPlateauOptions{
+          .monitor = get<std::string>(c, "monitor", "val_loss"), .factor = get<double>(c, "factor", 0.1),
+          .patience = get<int>(c, "patience", 10), .min_lr = get<double>(c, "min_lr", 0)}));
+    } else if (type == "terminate_on_nan") {
+      cbs.push_back(std::make_shared<train::TerminateOnNaN>());
+    } else if (type == "csv_logger") {
+      cbs.push_back(std::make_shared<train::CSVLogger>(out_dir + "/" + get<std::string>(c, "path", "log.csv")));
+    } else {
+      bad("callbacks[].type",
+          "one of early_stopping, model_checkpoint, reduce_lr_on_plateau, terminate_on_nan, csv_logger", c.value("type", json()));
+    }
+  }
+  return cbs;
+}
+
+std::pair<Tensor, Tensor> load_split(const json& d, bool train_split) {
+  std::string name = get<std::string>(d, "dataset", "");
+  if (name == "fashion-mnist" || name == "mnist") {
+    std::string root = get<std::string>(d, "root", "data/" + name);
+    auto ds = name == "fashion-mnist" ? data::fashion_mnist(root, train_split) : data::mnist(root, train_split);
+    Tensor x = ds->inputs(), y = ds->targets();
+    int64_t limit = get<int64_t>(d, train_split ? "train_limit" : "test_limit", 0);
+    if (limit > 0 && limit < x.size(0)) {
+      x = narrow(x, 0, 0, limit);
+      y = narrow(y, 0, 0, limit);
+    }
+    return {x, y};
+  }
+  bad("data.dataset", "\"fashion-mnist\" or \"mnist\"", d.value("dataset", json()));
+}
+
+}  // namespace
+
+TrainResult run_train(const std::string& path, const json& overrides) {
+  std::ifstream f(path);
+  KOAN_CHECK(f.good(), IOError, "koan train: cannot open config \"", path, "\"");
+  json cfg;
+  try {
+    cfg = json::parse(f);
+  } catch (const json::exception& e) {
+    throw ValueError(str("config: \"", path, "\" is not valid JSON: ", e.what()));
+  }
+  if (!cfg.is_object()) bad("(top level)", "an object", cfg);
+  for (auto& [k, v] : overrides.items()) cfg[k] = v;
+  check_keys(cfg, "", {"name", "model", "data", "optimizer", "loss", "metrics", "epochs", "batch_size", "seed",
+                       "validation_split", "callbacks", "output", "threads", "verbose"});
+  if (!cfg.contains("model")) throw ValueError("config: missing \"model\" (an array of layers)");
+  if (!cfg.contains("data")) throw ValueError("config: missing \"data\" ({\"dataset\": \"fashion-mnist\"})");
+  const json& d = cfg["data"];
+  if (!d.is_object()) bad("data", "an object", d);
+  check_keys(d, "data", {"dataset", "root", "train_limit", "test_limit"});
+
+  std::string name = get<std::string>(cfg, "name", std::filesystem::path(path).stem().string());
+  std::string out_dir = get<std::string>(cfg, "output", "runs/" + name);
+  std::filesystem::create_directories(out_dir);
+  if (cfg.contains("threads")) set_num_threads(get<int>(cfg, "threads", 0));
+  manual_seed(get<uint64_t>(cfg, "seed", 0));
+
+  auto net = train::build_sequential(cfg["model"]);
+  auto [x, y] = load_split(d, true);
+  auto [xt, yt] = load_split(d, false);
+
+  train::Model model(net);
+  model.compile({.optimizer = make_optimizer(cfg.value("optimizer", json::object()), net->parameters()),
+                 .loss = get<std::string>(cfg, "loss", "sparse_categorical_crossentropy"),
+                 .metrics = cfg.value("metrics", std::vector<std::string>{"accuracy"})});
+  int verbose = get<int>(cfg, "verbose", 1);
+  if (verbose) std::cout << net->summary({1, x.size(1), x.size(2), x.size(3)}) << "\n";
+
+  auto t0 = std::chrono::steady_clock::now();
+  train::FitOptions fo{.epochs = get<int>(cfg, "epochs", 5), .batch_size = get<int64_t>(cfg, "batch_size", 64),
+                       .validation_split = get<double>(cfg, "validation_split", 0),
+                       .callbacks = make_callbacks(cfg.value("callbacks", json::array()), out_dir),
+                       .verbose = verbose, .seed = get<uint64_t>(cfg, "seed", 0)};
+  if (fo.validation_split == 0) fo.validation_data = std::make_pair(xt, yt);  // Keras tutorial style
+  auto history = model.fit(x, y, fo);
+  TrainResult r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto scores = model.evaluate(xt, yt);
+  r.test_loss = scores.at("loss");
+  r.test_accuracy = scores.count("accuracy") ? scores.at("accuracy") : NAN;
+  r.model_path = out_dir + "/model.koan";
+  r.history_path = out_dir + "/history.csv";
+  r.curves_path = out_dir + "/curves.svg";
+  train::save_model(r.model_path, *net, cfg["model"]);
+  history.save_csv(r.history_path);
+  history.plot_svg(r.curves_path, name);
+  return r;
+}
+
+}  // namespace koan::app

@@ -1,0 +1,39 @@
+// 2-D convolution kernels: im2col + GEMM on contiguous NCHW tensors (float32 through oneDNN's
+// sgemm, float64 through OpenBLAS), parallel over the batch.
+//
+//   kernels::ConvGeom g{.n = 64, .c = 1, .h = 28, .w = 28, .o = 32, .kh = 3, .kw = 3, .oh = 26, .ow = 26};
+//   kernels::conv2d_forward(x, w, bias, g, y);
+//
+// The three kernels are the three faces of one bilinear map y = conv(x, w): the forward, its
+// adjoint in x (the input gradient, which is also conv_transpose2d's forward) and its adjoint in
+// w (the weight gradient).  The geometry is explicit (output size included), so asymmetric
+// padding ("same" with an even kernel) and conv_transpose2d's output_padding need no special case:
+// input positions outside [0, h) x [0, w) read as zero and receive nothing.
+#pragma once
+#include "koan/tensor/tensor.h"
+
+namespace koan::kernels {
+
+struct ConvGeom {
+  int64_t n = 1, c = 1, h = 1, w = 1;  // input (n, c, h, w)
+  int64_t o = 1, kh = 1, kw = 1;       // weight (o, c / groups, kh, kw)
+  int64_t oh = 1, ow = 1;              // output (n, o, oh, ow)
+  int64_t sh = 1, sw = 1;              // stride
+  int64_t ph = 0, pw = 0;              // padding before the first row / column
+  int64_t dh = 1, dw = 1;              // dilation
+  int64_t groups = 1;
+};
+
+// y = conv(x, w) + bias[o] (bias may be undefined).  All contiguous, one floating dtype.
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
+                    const Tensor& y);
+// gx = adjoint of conv2d_forward in x applied to gy, plus bias[c] when defined
+// (conv_transpose2d's forward).  gx (n, c, h, w) is overwritten.
+void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g,
+                       const Tensor& gx);
+// gw[o, c, i, j] = sum over n and output positions of gy * x (the weight gradient).
+// gw (o, c / groups, kh, kw) is overwritten.  Summed in a fixed order of sample blocks, so the
+// result does not depend on the thread count.
+void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, const Tensor& gw);
+
+}  // namespace koan::kernels

@@ -1,0 +1,220 @@
+#include "koan/train/model_file.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "koan/io/safetensors.h"
+#include "koan/nn/activation.h"
+#include "koan/nn/conv.h"
+#include "koan/nn/dropout.h"
+#include "koan/nn/embedding.h"
+#include "koan/nn/linear.h"
+#include "koan/nn/norm.h"
+#include "koan/nn/pool.h"
+
+namespace koan::train {
+namespace {
+
+using json = nlohmann::json;
+
+// Reads options from a layer spec and refuses keys nobody read, so typos are errors.
+class Spec {
+ public:
+  explicit Spec(const json& j) : j_(j) {
+    KOAN_CHECK(j.is_object() && j.contains("type") && j["type"].is_string(), ValueError,
+               "model config: each layer must be an object with a \"type\" string, got ", j.dump());
+    type_ = j["type"].get<std::string>();
+    used_.insert("type");
+  }
+  const std::string& type() const { return type_; }
+  bool has(const char* k) const { return j_.contains(k); }
+  int64_t integer(const char* k, std::optional<int64_t> def = std::nullopt) {
+    used_.insert(k);
+    if (!j_.contains(k)) {
+      KOAN_CHECK(def.has_value(), ValueError, "model config: ", type_, " needs \"", k, "\" (an integer)");
+      return *def;
+    }
+    KOAN_CHECK(j_[k].is_number_integer(), ValueError, "model config: ", type_, ".", k,
+               " must be an integer, got ", j_[k].dump());
+    return j_[k].get<int64_t>();
+  }
+  double number(const char* k, double def) {
+    used_.insert(k);
+    if (!j_.contains(k)) return def;
+    KOAN_CHECK(j_[k].is_number(), ValueError, "model config: ", type_, ".", k, " must be a number, got ",
+               j_[k].dump());
+    return j_[k].get<double>();
+  }
+  bool boolean(const char* k, bool def) {
+    used_.insert(k);
+    if (!j_.contains(k)) return def;
+    KOAN_CHECK(j_[k].is_boolean(), ValueError, "model config: ", type_, ".", k, " must be true or false, got ",
+               j_[k].dump());
+    return j_[k].get<bool>();
+  }
+  std::string string(const char* k, const std::string& def) {
+    used_.insert(k);
+    if (!j_.contains(k)) return def;
+    KOAN_CHECK(j_[k].is_string(), ValueError, "model config: ", type_, ".", k, " must be a string, got ",
+               j_[k].dump());
+    return j_[k].get<std::string>();
+  }
+  // An int or a [h, w] pair.
+  koan::Int2 pair(const char* k, std::optional<int64_t> def = std::nullopt) {
+    used_.insert(k);
+    if (!j_.contains(k)) {
+      KOAN_CHECK(def.has_value(), ValueError, "model config: ", type_, " needs \"", k, "\" (an integer or [h, w])");
+      return koan::Int2(*def);
+    }
+    const json& v = j_[k];
+    if (v.is_number_integer()) return koan::Int2(v.get<int64_t>());
+    KOAN_CHECK(v.is_array() && v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer(), ValueError,
+               "model config: ", type_, ".", k, " must be an integer or [h, w], got ", v.dump());
+    return koan::Int2(v[0].get<int64_t>(), v[1].get<int64_t>());
+  }
+  const json& raw(const char* k) {
+    used_.insert(k);
+    return j_.at(k);
+  }
+  void finish() const {
+    for (auto& [k, v] : j_.items())
+      KOAN_CHECK(used_.count(k), ValueError, "model config: ", type_, " has no option \"", k, "\"");
+  }
+
+ private:
+  const json& j_;
+  std::string type_;
+  std::set<std::string> used_;
+};
+
+koan::Padding2 padding2(Spec& s) {
+  if (s.has("padding") && s.raw("padding").is_string()) return koan::Padding2(s.raw("padding").get<std::string>());
+  return koan::Padding2(s.pair("padding", 0));
+}
+
+using Builder = std::function<std::shared_ptr<nn::Module>(Spec&)>;
+
+const std::map<std::string, Builder>& builders() {
+  static const std::map<std::string, Builder> b = {
+      {"Linear", [](Spec& s) {
+         return std::make_shared<nn::Linear>(
+             nn::LinearOptions{.in = s.integer("in"), .out = s.integer("out"), .bias = s.boolean("bias", true)});
+       }},
+      {"Conv2d", [](Spec& s) {
+         nn::Conv2dOptions o{.in = s.integer("in"), .out = s.integer("out"), .kernel = s.pair("kernel")};
+         o.stride = s.pair("stride", 1);
+         o.padding = padding2(s);
+         o.dilation = s.pair("dilation", 1);
+         o.groups = s.integer("groups", 1);
+         o.bias = s.boolean("bias", true);
+         return std::make_shared<nn::Conv2d>(o);
+       }},
+      {"MaxPool2d", [](Spec& s) {
+         nn::MaxPool2dOptions o{.kernel = s.pair("kernel")};
+         if (s.has("stride")) o.stride = s.pair("stride");
+         o.padding = s.pair("padding", 0);
+         return std::make_shared<nn::MaxPool2d>(o);
+       }},
+      {"AvgPool2d", [](Spec& s) {
+         nn::AvgPool2dOptions o{.kernel = s.pair("kernel")};
+         if (s.has("stride")) o.stride = s.pair("stride");
+         o.padding = s.pair("padding", 0);
+         return std::make_shared<nn::AvgPool2d>(o);
+       }},
+      {"AdaptiveAvgPool2d", [](Spec& s) {
+         return std::make_shared<nn::AdaptiveAvgPool2d>(nn::AdaptiveAvgPool2dOptions{.output_size = s.pair("output_size")});
+       }},
+      {"Flatten", [](Spec& s) {
+         return std::make_shared<nn::Flatten>(
+             nn::FlattenOptions{.start_dim = s.integer("start_dim", 1), .end_dim = s.integer("end_dim", -1)});
+       }},
+      {"Dropout", [](Spec& s) { return std::make_shared<nn::Dropout>(nn::DropoutOptions{.p = s.number("p", 0.5)}); }},
+      {"BatchNorm1d", [](Spec& s) {
+         return std::make_shared<nn::BatchNorm1d>(nn::BatchNormOptions{
+             .num_features = s.integer("num_features"), .eps = s.number("eps", 1e-5), .momentum = s.number("momentum", 0.1)});
+       }},
+      {"BatchNorm2d", [](Spec& s) {
+         return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{
+             .num_features = s.integer("num_features"), .eps = s.number("eps", 1e-5), .momentum = s.number("momentum", 0.1)});
+       }},
+      {"ReLU", [](Spec&) { return std::make_shared<nn::ReLU>(); }},
+      {"LeakyReLU", [](Spec& s) { return std::make_shared<nn::LeakyReLU>(s.number("negative_slope", 0.01)); }},
+      {"ELU", [](Spec& s) { return std::make_shared<nn::ELU>(s.number("alpha", 1.0)); }},
+      {"GELU", [](Spec& s) { return std::make_shared<nn::GELU>(s.string("approximate", "none")); }},
+      {"SiLU", [](Spec&) { return std::make_shared<nn::SiLU>(); }},
+      {"Sigmoid", [](Spec&) { return std::make_shared<nn::Sigmoid>(); }},
+      {"Tanh", [](Spec&) { return std::make_shared<nn::Tanh>(); }},
+      {"Softmax", [](Spec& s) { return std::make_shared<nn::Softmax>(s.integer("dim", -1)); }},
+      {"LogSoftmax", [](Spec& s) { return std::make_shared<nn::LogSoftmax>(s.integer("dim", -1)); }},
+      {"Identity", [](Spec&) { return std::make_shared<nn::Identity>(); }},
+  };
+  return b;
+}
+
+}  // namespace
+
+std::shared_ptr<nn::Module> build_layer(const json& spec) {
+  Spec s(spec);
+  auto it = builders().find(s.type());
+  if (it == builders().end()) {
+    std::string known;
+    for (auto& [k, v] : builders()) known += (known.empty() ? "" : ", ") + k;
+    throw ValueError(str("model config: unknown layer type \"", s.type(), "\" (known: ", known, ")"));
+  }
+  auto m = it->second(s);
+  s.finish();
+  return m;
+}
+
+std::shared_ptr<nn::Sequential> build_sequential(const json& config) {
+  const json& layers = config.is_object() && config.contains("layers") ? config["layers"] : config;
+  KOAN_CHECK(layers.is_array() && !layers.empty(), ValueError,
+             "model config: expected a non-empty array of layers (or {\"layers\": [...]})");
+  auto seq = std::make_shared<nn::Sequential>();
+  for (size_t i = 0; i < layers.size(); ++i) {
+    try {
+      seq->push_back(build_layer(layers[i]));
+    } catch (const ValueError& e) {
+      throw ValueError(str("layer ", i, ": ", e.what()));
+    }
+  }
+  return seq;
+}
+
+void save_model(const std::string& path, const nn::Module& net, const json& architecture) {
+  std::map<std::string, Tensor> tensors;
+  for (auto& [k, v] : net.state_dict()) tensors[k] = v;
+  io::save_safetensors(path, tensors, {{"koan.architecture", architecture.dump()}, {"format", "koan-model"}});
+}
+
+json model_architecture(const std::string& path) {
+  auto file = io::load_safetensors(path);
+  auto it = file.metadata.find("koan.architecture");
+  KOAN_CHECK(it != file.metadata.end(), IOError, "load_model: \"", path,
+             "\" has no architecture (a weights-only safetensors file?)");
+  try {
+    return json::parse(it->second);
+  } catch (const json::exception& e) {
+    throw IOError(str("load_model: \"", path, "\": architecture is not valid JSON: ", e.what()));
+  }
+}
+
+std::shared_ptr<nn::Sequential> load_model(const std::string& path) {
+  auto file = io::load_safetensors(path);
+  auto it = file.metadata.find("koan.architecture");
+  KOAN_CHECK(it != file.metadata.end(), IOError, "load_model: \"", path,
+             "\" has no architecture (a weights-only safetensors file?)");
+  json arch;
+  try {
+    arch = json::parse(it->second);
+  } catch (const json::exception& e) {
+    throw IOError(str("load_model: \"", path, "\": architecture is not valid JSON: ", e.what()));
+  }
+  auto net = build_sequential(arch);
+  nn::StateDict sd(file.tensors.begin(), file.tensors.end());
+  net->load_state_dict(sd);
+  return net;
+}
+
+}  // namespace koan::train
