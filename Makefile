@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build demo test test-asan bench clean
+.PHONY: all setup build demo demo-logreg test test-asan bench clean
 
 all: build
 
@@ -16,7 +16,13 @@ $(BUILD)/build.ninja: | setup
 build: setup $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: the seed CNN on Fashion-MNIST, 5 epochs, progress bar, test accuracy, model + curves.
 demo: build
+	@scripts/get-data fashion-mnist
+	$(BUILD)/apps/koan/koan train configs/fashion_mnist_cnn.json
+
+# The first demo: logistic regression fitted with autograd on generated data.
+demo-logreg: build
 	$(BUILD)/apps/demo/koan_demo
 
 test: build
@@ -24,7 +30,7 @@ test: build
 
 # The unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: setup
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DKOAN_SANITIZE=ON -DKOAN_BUILD_APPS=OFF
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DKOAN_SANITIZE=ON -DKOAN_BUILD_APPS=OFF
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 

@@ -162,7 +162,16 @@ std::shared_ptr<nn::Module> build_layer(const json& spec) {
     for (auto& [k, v] : builders()) known += (known.empty() ? "" : ", ") + k;
     throw ValueError(str("model config: unknown layer type \"", s.type(), "\" (known: ", known, ")"));
   }
-  auto m = it->second(s);
+  std::shared_ptr<nn::Module> m;
+  try {
+    m = it->second(s);
+  } catch (const ValueError& e) {
+    // A missing required option is often a typo of it: show what was given.
+    std::string given;
+    for (auto& [k, v] : spec.items())
+      if (k != "type") given += (given.empty() ? "" : ", ") + k;
+    throw ValueError(str(e.what(), " (options given: ", given.empty() ? "none" : given, ")"));
+  }
   s.finish();
   return m;
 }

@@ -1,0 +1,100 @@
+// End to end: the koan command line on a tiny config, and fit on a Fashion-MNIST slice.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "koan/data/datasets.h"
+#include "koan/nn/activation.h"
+#include "koan/nn/container.h"
+#include "koan/nn/linear.h"
+#include "koan/nn/pool.h"
+#include "koan/optim/adam.h"
+#include "koan/train/model.h"
+#include "koan/train/model_file.h"
+#include "support/testing.h"
+
+#ifndef KOAN_CLI
+#error "KOAN_CLI must name the koan executable"
+#endif
+
+namespace koan {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Fashion-MNIST comes from Debian's dataset-fashion-mnist (installed by scripts/setup).
+std::string fmnist_root() {
+  for (const char* p : {"data/fashion-mnist", "../data/fashion-mnist", "/usr/share/datasets/fashion-mnist"})
+    if (fs::exists(fs::path(p) / "train-images-idx3-ubyte.gz")) return p;
+  return "/usr/share/datasets/fashion-mnist";
+}
+
+int run(const std::string& cmd, std::string* out = nullptr) {
+  std::string full = cmd + " > " + (fs::temp_directory_path() / "koan_cli_out.txt").string() + " 2>&1";
+  int rc = std::system(full.c_str());
+  if (out) {
+    std::ifstream f(fs::temp_directory_path() / "koan_cli_out.txt");
+    out->assign(std::istreambuf_iterator<char>(f), {});
+  }
+  return rc;
+}
+
+TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
+  fs::path dir = fs::temp_directory_path() / "koan_cli_e2e";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::string cfg = (dir / "tiny.json").string();
+  std::ofstream(cfg) << R"({"name": "tiny", "model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 32},
+    {"type": "ReLU"}, {"type": "Linear", "in": 32, "out": 10}],
+    "data": {"dataset": "fashion-mnist", "root": ")" << fmnist_root() << R"(", "train_limit": 1000, "test_limit": 500},
+    "optimizer": {"type": "adam", "lr": 0.003}, "epochs": 2, "batch_size": 50, "verbose": 2,
+    "output": ")" << (dir / "run").string() << R"("})";
+  std::string out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " train " + cfg, &out), 0) << out;
+  EXPECT_NE(out.find("Epoch 2/2"), std::string::npos) << out;
+  EXPECT_NE(out.find("test accuracy"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(dir / "run" / "model.koan"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "history.csv"));
+  EXPECT_TRUE(fs::exists(dir / "run" / "curves.svg"));
+
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " summary " + (dir / "run" / "model.koan").string(), &out), 0) << out;
+  EXPECT_NE(out.find("Total params: 25450"), std::string::npos) << out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " evaluate " + (dir / "run" / "model.koan").string() + " --root " + fmnist_root(), &out), 0) << out;
+  EXPECT_NE(out.find("on 10000 test images"), std::string::npos) << out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " predict " + (dir / "run" / "model.koan").string() + " " + fmnist_root() +
+                    "/t10k-images-idx3-ubyte.gz --limit 3", &out), 0) << out;
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " plot " + (dir / "run" / "history.csv").string() + " -o " + (dir / "c.svg").string(), &out), 0) << out;
+  EXPECT_TRUE(fs::exists(dir / "c.svg"));
+
+  // A bad config names the offending key.
+  std::ofstream(dir / "bad.json") << R"({"model": [{"type": "Linear", "in": 4, "out": 2}], "data": {"dataset": "fashion-mnist"}, "epochz": 3})";
+  EXPECT_NE(run(std::string(KOAN_CLI) + " train " + (dir / "bad.json").string(), &out), 0);
+  EXPECT_NE(out.find("epochz"), std::string::npos) << out;
+  std::ofstream(dir / "bad2.json") << R"({"model": [{"type": "Linear", "in": 4, "outt": 2}], "data": {"dataset": "fashion-mnist"}})";
+  EXPECT_NE(run(std::string(KOAN_CLI) + " train " + (dir / "bad2.json").string(), &out), 0);
+  EXPECT_NE(out.find("outt"), std::string::npos) << out;
+  EXPECT_NE(run(std::string(KOAN_CLI) + " train --help", &out), 1);
+  EXPECT_NE(out.find("config"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+TEST(FashionMnist, FitOnTwoThousandImagesBeatsWhatABrokenModelCan) {
+  auto train_set = data::fashion_mnist(fmnist_root(), true);
+  auto test_set = data::fashion_mnist(fmnist_root(), false);
+  Tensor x = narrow(train_set->inputs(), 0, 0, 2000), y = narrow(train_set->targets(), 0, 0, 2000);
+  Tensor xt = narrow(test_set->inputs(), 0, 0, 2000), yt = narrow(test_set->targets(), 0, 0, 2000);
+  manual_seed(0);
+  auto net = std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+      std::make_shared<nn::Flatten>(), std::make_shared<nn::Linear>(nn::LinearOptions{.in = 784, .out = 128}),
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::Linear>(nn::LinearOptions{.in = 128, .out = 10})});
+  train::Model m(net);
+  m.compile({.optimizer = std::make_shared<optim::Adam>(net->parameters(), optim::AdamOptions{.lr = 2e-3}),
+             .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
+  m.fit(x, y, {.epochs = 8, .batch_size = 32, .verbose = 0});
+  double acc = m.evaluate(xt, yt).at("accuracy");
+  EXPECT_GE(acc, 0.80) << "2 000 training images should give >= 80% (chance is 10%)";
+}
+
+}  // namespace
+}  // namespace koan
