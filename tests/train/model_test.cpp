@@ -9,6 +9,7 @@
 #include "koan/nn/linear.h"
 #include "koan/optim/adam.h"
 #include "koan/optim/sgd.h"
+#include "koan/train/checkpoint.h"
 #include "koan/train/model.h"
 #include "support/testing.h"
 
@@ -163,6 +164,32 @@ TEST(Model, ResumingFromStateIsExact) {
   auto straight = run(4, 0, false);
   auto resumed = run(2, 2, true);
   for (auto& [k, v] : straight) EXPECT_TRUE(equal(v, resumed.at(k))) << k;
+}
+
+TEST(Model, ResumingFromACheckpointFileIsExact) {
+  auto [x, y] = blobs(96, 14);
+  auto make = [&](uint64_t init_seed) {
+    auto net = small_net(init_seed);
+    train::Model m(net);
+    m.compile({.optimizer = std::make_shared<optim::Adam>(net->parameters(), optim::AdamOptions{.lr = 1e-2}),
+               .loss = "sparse_categorical_crossentropy"});
+    return m;
+  };
+  train::Model straight = make(15);
+  straight.fit(x, y, {.epochs = 4, .batch_size = 16, .verbose = 0, .seed = 5});
+  auto path = (std::filesystem::temp_directory_path() / "koan_resume.safetensors").string();
+  {
+    train::Model first = make(15);
+    first.fit(x, y, {.epochs = 2, .batch_size = 16, .verbose = 0, .seed = 5});
+    train::save_checkpoint(path, first, 2);
+  }
+  train::Model second = make(77);  // different initial weights: the checkpoint must overwrite them
+  int done = train::load_checkpoint(path, second);
+  EXPECT_EQ(done, 2);
+  second.fit(x, y, {.epochs = 2, .batch_size = 16, .verbose = 0, .seed = 5, .initial_epoch = done});
+  auto a = straight.net().state_dict(), b = second.net().state_dict();
+  for (auto& [k, v] : a) EXPECT_TRUE(equal(v, b.at(k))) << k;
+  std::filesystem::remove(path);
 }
 
 TEST(History, CsvRoundTripAndSvgCurves) {

@@ -102,6 +102,9 @@ std::string History::to_svg(const std::string& title) const {
   for (auto& k : order_)
     if (k.rfind("val_", 0) == 0 && std::find(bases.begin(), bases.end(), k.substr(4)) == bases.end())
       bases.push_back(k.substr(4));
+  // The loss first, as Keras plots it.
+  auto loss_it = std::find(bases.begin(), bases.end(), "loss");
+  if (loss_it != bases.end()) std::rotate(bases.begin(), loss_it, loss_it + 1);
   const int pw = 420, ph = 300, margin = 55, cols = std::min<int>(2, std::max<int>(1, bases.size()));
   const int rows = (static_cast<int>(bases.size()) + cols - 1) / cols;
   const int W = cols * pw, H = rows * ph + 30;

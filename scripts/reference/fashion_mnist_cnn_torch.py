@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""The seed CNN in PyTorch (Debian's python3-torch), same data, model and settings as
+configs/fashion_mnist_cnn.json: a reference for koan's figures, not used by any test.
+Run: /usr/bin/python3 scripts/reference/fashion_mnist_cnn_torch.py [seed]"""
+import gzip
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+root = "data/fashion-mnist/"
+
+
+def idx(name):
+    with gzip.open(root + name) as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+torch.manual_seed(seed)
+x = torch.tensor(idx("train-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
+y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.int64)
+xt = torch.tensor(idx("t10k-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
+yt = torch.tensor(idx("t10k-labels-idx1-ubyte.gz"), dtype=torch.int64)
+net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
+                    nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+loss_fn = nn.CrossEntropyLoss()
+start = time.time()
+for epoch in range(5):
+    perm = torch.randperm(len(x))
+    net.train()
+    for b in range(0, len(x), 64):
+        i = perm[b:b + 64]
+        opt.zero_grad()
+        loss = loss_fn(net(x[i]), y[i])
+        loss.backward()
+        opt.step()
+    net.eval()
+    with torch.no_grad():
+        acc = (net(xt).argmax(1) == yt).float().mean().item()
+    print(f"epoch {epoch + 1}: test accuracy {acc:.4f} ({time.time() - start:.0f} s)", flush=True)
