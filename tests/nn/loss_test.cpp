@@ -66,7 +66,9 @@ TEST(LossStability, ExtremeLogitsGiveFiniteLossesAndGradients) {
       Tensor g = grad_of(l, x);
       EXPECT_TRUE(all_finite(g));
       // softmax - onehot, halved by the mean: row 0 puts all mass on class 0, target 1.
-      if (eps == 0) EXPECT_TRUE(testing::close(g[0], tensor({0.5, -0.5, 0.0}).to(dt), 1e-6, 1e-6));
+      if (eps == 0) {
+        EXPECT_TRUE(testing::close(g[0], tensor({0.5, -0.5, 0.0}).to(dt), 1e-6, 1e-6));
+      }
     }
     Tensor spatial = full({1, 3, 2, 2}, 1e4, {.dtype = dt});
     spatial.select(1, 1).fill_(-1e4);

@@ -74,9 +74,10 @@ TEST(Linalg, TransposedOperandsMatchPyTorch) {
     auto g = autograd::grad({out}, {a, b}, {fx.get(c + "/gout")});
     EXPECT_TRUE(close(g[0], fx.get(c + "/grad0"), rtol, atol)) << "gradient of a";
     EXPECT_TRUE(close(g[1], fx.get(c + "/grad1"), rtol, atol)) << "gradient of b";
-    if (f64)
+    if (f64) {
       EXPECT_TRUE(gradcheck([k](const Inputs& x) { return matmul_t(k, x[0], x[1]); },
                             {a.detach(), b.detach()}));
+    }
   }
 }
 

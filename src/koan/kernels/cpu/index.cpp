@@ -1,5 +1,7 @@
 #include "koan/kernels/index.h"
 
+#include <cstring>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -52,7 +54,15 @@ void check_index_range(const Tensor& index, int64_t size, const char* op, int64_
   KOAN_CHECK(index.dtype() == DType::Int64, DTypeError, op, ": index must be int64, got ", name(index.dtype()));
   const int64_t* p = base_ptr<int64_t>(index);
   const int64_t lo = allow_negative ? -size : 0;
-  for_each_offset(index.layout(), [&](int64_t off) {
+  // Broadcast dims (stride 0) repeat the same indices: check each distinct one once.
+  Layout distinct;
+  distinct.offset = index.offset();
+  for (int64_t d = 0; d < index.dim(); ++d)
+    if (index.strides()[d] != 0 || index.shape()[d] == 0) {
+      distinct.shape.push_back(index.shape()[d]);
+      distinct.strides.push_back(index.strides()[d]);
+    }
+  for_each_offset(distinct, [&](int64_t off) {
     int64_t v = p[off];
     KOAN_CHECK(v >= lo && v < size, IndexError, op, ": index ", v, " is out of range for dim ", dim,
                " with size ", size);
@@ -64,6 +74,20 @@ void gather(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& out
   const int64_t size = x.shape()[dim];
   check_index_range(index, size, op, dim, false);
   if (out.numel() == 0) return;
+  // Row gather (index_select along dim 0, what batching does): one memcpy per index.
+  bool rows = dim == 0 && x.is_contiguous() && out.is_contiguous();
+  for (int64_t d = 1; rows && d < index.dim(); ++d) rows = index.strides()[d] == 0;
+  if (rows) {
+    const int64_t n = out.shape()[0], row = out.numel() / n, bytes = row * static_cast<int64_t>(x.element_size());
+    const char* xp = static_cast<const char*>(x.raw_data());
+    char* o = static_cast<char*>(out.raw_data());
+    const int64_t* ip = base_ptr<int64_t>(index) + index.offset();
+    const int64_t ist = index.strides()[0];
+    parallel_for(0, n, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(row, 1)), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) std::memcpy(o + i * bytes, xp + ip[i * ist] * bytes, bytes);
+    });
+    return;
+  }
   Strides xs = x.strides();
   const int64_t xstep = xs[dim];
   xs[dim] = 0;
