@@ -1,6 +1,7 @@
 #include "train_config.h"
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -110,6 +111,35 @@ std::pair<Tensor, Tensor> load_split(const json& d, bool train_split) {
   bad("data.dataset", "\"fashion-mnist\" or \"mnist\"", d.value("dataset", json()));
 }
 
+// A per-epoch learning-rate schedule from {"type": "cosine" | "step" | "exponential", ...}.
+std::shared_ptr<train::Callback> make_schedule(const json& s, double lr0, int epochs) {
+  if (!s.is_object()) bad("schedule", "an object like {\"type\": \"cosine\"}", s);
+  std::string type = get<std::string>(s, "type", "");
+  if (type == "cosine") {
+    check_keys(s, "schedule", {"type", "t_max", "eta_min"});
+    int t_max = get<int>(s, "t_max", epochs);
+    double eta_min = get<double>(s, "eta_min", 0);
+    if (t_max <= 0) bad("schedule.t_max", "a positive integer", s["t_max"]);
+    return std::make_shared<train::LearningRateScheduler>([=](int e, double) {
+      return eta_min + (lr0 - eta_min) * (1 + std::cos(M_PI * std::min(e, t_max) / t_max)) / 2;
+    });
+  }
+  if (type == "step") {
+    check_keys(s, "schedule", {"type", "step_size", "gamma"});
+    int step = get<int>(s, "step_size", 1);
+    double gamma = get<double>(s, "gamma", 0.1);
+    if (step <= 0) bad("schedule.step_size", "a positive integer", s["step_size"]);
+    return std::make_shared<train::LearningRateScheduler>(
+        [=](int e, double) { return lr0 * std::pow(gamma, e / step); });
+  }
+  if (type == "exponential") {
+    check_keys(s, "schedule", {"type", "gamma"});
+    double gamma = get<double>(s, "gamma", 0.9);
+    return std::make_shared<train::LearningRateScheduler>([=](int e, double) { return lr0 * std::pow(gamma, e); });
+  }
+  bad("schedule.type", "\"cosine\", \"step\" or \"exponential\"", s.value("type", json()));
+}
+
 }  // namespace
 
 TrainResult run_train(const std::string& path, const json& overrides) {
@@ -123,8 +153,8 @@ TrainResult run_train(const std::string& path, const json& overrides) {
   }
   if (!cfg.is_object()) bad("(top level)", "an object", cfg);
   for (auto& [k, v] : overrides.items()) cfg[k] = v;
-  check_keys(cfg, "", {"name", "model", "data", "optimizer", "loss", "metrics", "epochs", "batch_size", "seed",
-                       "validation_split", "callbacks", "output", "threads", "verbose"});
+  check_keys(cfg, "", {"name", "model", "data", "optimizer", "schedule", "loss", "metrics", "epochs", "batch_size",
+                       "seed", "validation_split", "callbacks", "output", "threads", "verbose"});
   if (!cfg.contains("model")) throw ValueError("config: missing \"model\" (an array of layers)");
   if (!cfg.contains("data")) throw ValueError("config: missing \"data\" ({\"dataset\": \"fashion-mnist\"})");
   const json& d = cfg["data"];
@@ -153,6 +183,8 @@ TrainResult run_train(const std::string& path, const json& overrides) {
                        .validation_split = get<double>(cfg, "validation_split", 0),
                        .callbacks = make_callbacks(cfg.value("callbacks", json::array()), out_dir),
                        .verbose = verbose, .seed = get<uint64_t>(cfg, "seed", 0)};
+  if (cfg.contains("schedule"))
+    fo.callbacks.push_back(make_schedule(cfg["schedule"], model.optimizer().lr(0), fo.epochs));
   if (fo.validation_split == 0) fo.validation_data = std::make_pair(xt, yt);  // Keras tutorial style
   auto history = model.fit(x, y, fo);
   TrainResult r;

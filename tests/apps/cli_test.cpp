@@ -47,7 +47,7 @@ TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
   std::ofstream(cfg) << R"({"name": "tiny", "model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 32},
     {"type": "ReLU"}, {"type": "Linear", "in": 32, "out": 10}],
     "data": {"dataset": "fashion-mnist", "root": ")" << fmnist_root() << R"(", "train_limit": 1000, "test_limit": 500},
-    "optimizer": {"type": "adam", "lr": 0.003}, "epochs": 2, "batch_size": 50, "verbose": 2,
+    "optimizer": {"type": "adam", "lr": 0.003}, "schedule": {"type": "cosine"}, "epochs": 2, "batch_size": 50, "verbose": 2,
     "output": ")" << (dir / "run").string() << R"("})";
   std::string out;
   ASSERT_EQ(run(std::string(KOAN_CLI) + " train " + cfg, &out), 0) << out;
@@ -56,6 +56,12 @@ TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
   EXPECT_TRUE(fs::exists(dir / "run" / "model.koan"));
   EXPECT_TRUE(fs::exists(dir / "run" / "history.csv"));
   EXPECT_TRUE(fs::exists(dir / "run" / "curves.svg"));
+  {
+    std::ifstream h(dir / "run" / "history.csv");
+    std::string header;
+    std::getline(h, header);
+    EXPECT_NE(header.find("lr"), std::string::npos) << "the schedule logs its lr: " << header;
+  }
 
   ASSERT_EQ(run(std::string(KOAN_CLI) + " summary " + (dir / "run" / "model.koan").string(), &out), 0) << out;
   EXPECT_NE(out.find("Total params: 25450"), std::string::npos) << out;
