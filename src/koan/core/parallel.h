@@ -31,11 +31,17 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& fn) {
     fn(begin, end);
     return;
   }
+  // Large chunks start at multiples of 64 elements: a vectorised loop then puts every element in
+  // the same lane position (vector body, not scalar tail) whatever the thread count, which
+  // matters where the vector and scalar versions of a function (libmvec's exp) round differently.
+  auto cut = [&](int c) {
+    if (c == chunks) return end;
+    int64_t off = n * c / chunks;
+    if (n / chunks >= 4096) off -= off % 64;
+    return begin + off;
+  };
 #pragma omp parallel for num_threads(chunks) schedule(static, 1)
-  for (int c = 0; c < chunks; ++c) {
-    int64_t b = begin + n * c / chunks, e = begin + n * (c + 1) / chunks;
-    fn(b, e);
-  }
+  for (int c = 0; c < chunks; ++c) fn(cut(c), cut(c + 1));
 }
 
 }  // namespace koan

@@ -87,6 +87,23 @@ void strided_loop(const LoopPlan<N>& p, F&& inner, int64_t grain = kParallelGrai
   }
 }
 
+// Calls f(o, c0, c1) over the columns (o, c) of an [outer, n, inner] tensor, columns [c0, c1) of
+// one `o` at a time, split across threads by column (never by timing).  A column is the n
+// elements a softmax, a cross-entropy or a scan runs along.
+template <class F>
+void for_columns(int64_t outer, int64_t n, int64_t inner, F&& f) {
+  int64_t cols = outer * inner;
+  int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(n, 1));
+  parallel_for(0, cols, grain, [&](int64_t b, int64_t e) {
+    while (b < e) {
+      int64_t o = b / inner, c0 = b % inner;
+      int64_t c1 = std::min(inner, c0 + (e - b));
+      f(o, c0, c1);
+      b += c1 - c0;
+    }
+  });
+}
+
 template <class T>
 T* base_ptr(const Tensor& t) {
   return static_cast<T*>(t.storage()->data());

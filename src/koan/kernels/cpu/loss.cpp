@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "koan/core/parallel.h"
+#include "koan/kernels/cpu/loops.h"
 
 namespace koan::kernels {
 namespace {
@@ -22,20 +23,10 @@ Geometry geometry(const Tensor& logits) {
   return g;
 }
 
-// Calls f(o, k0, k1) over positions (o, k) of an [n, C, inner] tensor, positions [k0, k1) of one
-// `o` at a time, split across threads by position (never by timing).
+// Positions (o, k) of an [n, C, inner] tensor, split across threads (loops.h's for_columns).
 template <class F>
 void for_positions(const Geometry& g, F&& f) {
-  int64_t positions = g.n * g.inner;
-  int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(g.classes, 1));
-  parallel_for(0, positions, grain, [&](int64_t b, int64_t e) {
-    while (b < e) {
-      int64_t o = b / g.inner, k0 = b % g.inner;
-      int64_t k1 = std::min(g.inner, k0 + (e - b));
-      f(o, k0, k1);
-      b += k1 - k0;
-    }
-  });
+  for_columns(g.n, g.classes, g.inner, std::forward<F>(f));
 }
 
 template <class T>

@@ -24,20 +24,10 @@ Geometry geometry(const Shape& s, int64_t dim) {
   return g;
 }
 
-// Calls f(o, c0, c1) over the columns (o, c) of an [outer, n, inner] tensor, columns [c0, c1) of
-// one `o` at a time, split across threads by column.  Each column is one independent softmax.
+// Each column of [outer, n, inner] is one independent softmax (loops.h's for_columns).
 template <class F>
 void for_columns(const Geometry& g, F&& f) {
-  int64_t cols = g.outer * g.inner;
-  int64_t grain = std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(g.n, 1));
-  parallel_for(0, cols, grain, [&](int64_t b, int64_t e) {
-    while (b < e) {
-      int64_t o = b / g.inner, c0 = b % g.inner;
-      int64_t c1 = std::min(g.inner, c0 + (e - b));
-      f(o, c0, c1);
-      b += c1 - c0;
-    }
-  });
+  kernels::for_columns(g.outer, g.n, g.inner, std::forward<F>(f));
 }
 
 template <class T>
