@@ -223,20 +223,17 @@ History Model::fit(data::DataLoader& train, FitOptions o, data::DataLoader* vali
   return run_fit(train.size(), next, start_epoch, validate, o);
 }
 
-Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
+Logs Model::run_evaluate(const std::function<bool(Tensor& x, Tensor& y)>& next_batch) {
   KOAN_CHECK(compiled_, ValueError, "evaluate: call compile() first");
-  KOAN_CHECK(x.size(0) == y.size(0), ShapeError, "evaluate: inputs ", x.shape(), " and targets ", y.shape(),
-             " need the same number of samples");
   bool was_training = net_->is_training();
   net_->eval();
   reset_metrics();
   Mean loss_mean("loss");
   NoGradGuard g;
-  for (int64_t s = 0; s < x.size(0); s += batch_size) {
-    int64_t len = std::min(batch_size, x.size(0) - s);
-    Tensor xb = narrow(x, 0, s, len), yb = narrow(y, 0, s, len);
+  Tensor xb, yb;
+  while (next_batch(xb, yb)) {
     Tensor out = (*net_)(xb);
-    loss_mean.update(loss_(out, yb).item<double>(), static_cast<double>(len));
+    loss_mean.update(loss_(out, yb).item<double>(), static_cast<double>(xb.size(0)));
     update_metrics(out, yb);
   }
   net_->train(was_training);
@@ -245,22 +242,32 @@ Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
   return logs;
 }
 
+Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size) {
+  KOAN_CHECK(compiled_, ValueError, "evaluate: call compile() first");
+  KOAN_CHECK(x.size(0) == y.size(0), ShapeError, "evaluate: inputs ", x.shape(), " and targets ", y.shape(),
+             " need the same number of samples");
+  KOAN_CHECK(batch_size > 0, ValueError, "evaluate: batch_size must be positive, got ", batch_size);
+  int64_t s = 0;
+  return run_evaluate([&](Tensor& xb, Tensor& yb) {
+    if (s >= x.size(0)) return false;
+    int64_t len = std::min(batch_size, x.size(0) - s);
+    xb = narrow(x, 0, s, len);
+    yb = narrow(y, 0, s, len);
+    s += len;
+    return true;
+  });
+}
+
 Logs Model::evaluate(data::DataLoader& loader) {
   KOAN_CHECK(compiled_, ValueError, "evaluate: call compile() first");
-  bool was_training = net_->is_training();
-  net_->eval();
-  reset_metrics();
-  Mean loss_mean("loss");
-  NoGradGuard g;
-  for (const auto& batch : loader) {
-    Tensor out = (*net_)(batch.input);
-    loss_mean.update(loss_(out, batch.target).item<double>(), static_cast<double>(batch.input.size(0)));
-    update_metrics(out, batch.target);
-  }
-  net_->train(was_training);
-  Logs logs = metric_logs("");
-  logs["loss"] = loss_mean.result();
-  return logs;
+  auto it = loader.begin(), end = loader.end();
+  return run_evaluate([&](Tensor& xb, Tensor& yb) {
+    if (it == end) return false;
+    xb = it->input;
+    yb = it->target;
+    ++it;
+    return true;
+  });
 }
 
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {

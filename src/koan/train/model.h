@@ -93,6 +93,8 @@ class Model {
   void update_metrics(const Tensor& out, const Tensor& y);
   Logs metric_logs(const std::string& prefix) const;
   void reset_metrics();
+  // Loss and metrics over the batches next_batch yields, in eval mode without a graph.
+  Logs run_evaluate(const std::function<bool(Tensor& x, Tensor& y)>& next_batch);
   using BatchFn = std::function<bool(int64_t index, Tensor& x, Tensor& y)>;
   History run_fit(int64_t num_batches, const BatchFn& next_batch, const std::function<void(int)>& start_epoch,
                   const std::function<Logs()>& validate, FitOptions& o);

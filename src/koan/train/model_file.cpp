@@ -197,8 +197,9 @@ void save_model(const std::string& path, const nn::Module& net, const json& arch
   io::save_safetensors(path, tensors, {{"koan.architecture", architecture.dump()}, {"format", "koan-model"}});
 }
 
-json model_architecture(const std::string& path) {
-  auto file = io::load_safetensors(path);
+namespace {
+// The architecture JSON stored in a loaded model file.
+json architecture_of(const io::SafetensorsFile& file, const std::string& path) {
   auto it = file.metadata.find("koan.architecture");
   KOAN_CHECK(it != file.metadata.end(), IOError, "load_model: \"", path,
              "\" has no architecture (a weights-only safetensors file?)");
@@ -208,21 +209,14 @@ json model_architecture(const std::string& path) {
     throw IOError(str("load_model: \"", path, "\": architecture is not valid JSON: ", e.what()));
   }
 }
+}  // namespace
+
+json model_architecture(const std::string& path) { return architecture_of(io::load_safetensors(path), path); }
 
 std::shared_ptr<nn::Sequential> load_model(const std::string& path) {
   auto file = io::load_safetensors(path);
-  auto it = file.metadata.find("koan.architecture");
-  KOAN_CHECK(it != file.metadata.end(), IOError, "load_model: \"", path,
-             "\" has no architecture (a weights-only safetensors file?)");
-  json arch;
-  try {
-    arch = json::parse(it->second);
-  } catch (const json::exception& e) {
-    throw IOError(str("load_model: \"", path, "\": architecture is not valid JSON: ", e.what()));
-  }
-  auto net = build_sequential(arch);
-  nn::StateDict sd(file.tensors.begin(), file.tensors.end());
-  net->load_state_dict(sd);
+  auto net = build_sequential(architecture_of(file, path));
+  net->load_state_dict(nn::StateDict(file.tensors.begin(), file.tensors.end()));
   return net;
 }
 
