@@ -1,6 +1,7 @@
 // The koan command line: the only place in the project with main(), argv and exit codes.
 //
 //   koan train configs/fashion_mnist_cnn.json
+//   koan train configs/fashion_mnist_cnn.json --resume      (after an interruption)
 //   koan evaluate runs/fashion_mnist_cnn/model.koan --data fashion-mnist
 //   koan predict runs/fashion_mnist_cnn/model.koan images.idx.gz
 //   koan summary configs/fashion_mnist_cnn.json
@@ -33,14 +34,14 @@ json read_json(const std::string& path) {
   }
 }
 
-int cmd_train(const std::string& config, int epochs, int threads) {
+int cmd_train(const std::string& config, int epochs, int threads, bool resume) {
   json overrides = json::object();
   if (epochs > 0) overrides["epochs"] = epochs;
   if (threads > 0) overrides["threads"] = threads;
-  auto r = app::run_train(config, overrides);
+  auto r = app::run_train(config, overrides, resume);
   std::printf("\ntest loss %.4f - test accuracy %.4f (%.1f s of training)\n", r.test_loss, r.test_accuracy, r.seconds);
-  std::printf("model:   %s\nhistory: %s\ncurves:  %s\n", r.model_path.c_str(), r.history_path.c_str(),
-              r.curves_path.c_str());
+  std::printf("model:      %s\nhistory:    %s\ncurves:     %s\ncheckpoint: %s (koan train ... --resume)\n",
+              r.model_path.c_str(), r.history_path.c_str(), r.curves_path.c_str(), r.checkpoint_path.c_str());
   return 0;
 }
 
@@ -109,6 +110,7 @@ int main(int argc, char** argv) {
 
   std::string config, model_path, dataset = "fashion-mnist", root, input, history, out;
   int epochs = 0, threads = 0;
+  bool resume = false;
   int64_t limit = 0;
   std::vector<int64_t> shape{1, 1, 28, 28};
 
@@ -116,6 +118,7 @@ int main(int argc, char** argv) {
   train->add_option("config", config, "JSON config (model, data, optimizer, epochs, callbacks)")->required();
   train->add_option("--epochs", epochs, "Override the config's epochs");
   train->add_option("--threads", threads, "Worker threads (default: all cores)");
+  train->add_flag("--resume", resume, "Continue from the output folder's checkpoint.safetensors");
 
   auto* evaluate = app.add_subcommand("evaluate", "Loss and accuracy of a saved model on a test set");
   evaluate->add_option("model", model_path, "Model file written by koan train")->required();
@@ -141,7 +144,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (*train) return cmd_train(config, epochs, threads);
+    if (*train) return cmd_train(config, epochs, threads, resume);
     if (*evaluate) return cmd_evaluate(model_path, dataset, root);
     if (*predict) return cmd_predict(model_path, input, limit);
     if (*summary) return cmd_summary(model_path, shape);

@@ -11,6 +11,7 @@
 #include "koan/data/datasets.h"
 #include "koan/optim/adam.h"
 #include "koan/optim/sgd.h"
+#include "koan/train/checkpoint.h"
 #include "koan/train/model.h"
 #include "koan/train/model_file.h"
 
@@ -140,9 +141,36 @@ std::shared_ptr<train::Callback> make_schedule(const json& s, double lr0, int ep
   bad("schedule.type", "\"cosine\", \"step\" or \"exponential\"", s.value("type", json()));
 }
 
+// Writes the checkpoint (model, optimizer, RNG, epochs done) after every epoch, so that
+// `koan train CONFIG --resume` can pick a stopped run up exactly where it ended.
+class EpochCheckpoint : public train::Callback {
+ public:
+  explicit EpochCheckpoint(std::string path) : path_(std::move(path)) {}
+  void on_epoch_end(train::Model& m, int epoch, train::Logs&) override { train::save_checkpoint(path_, m, epoch + 1); }
+
+ private:
+  std::string path_;
+};
+
+// Appends the first n epochs of `from` to `to`.
+void append_rows(train::History& to, const train::History& from, size_t n) {
+  for (size_t e = 0; e < std::min(n, from.epochs()); ++e) {
+    std::map<std::string, double> row;
+    for (const auto& k : from.keys()) row[k] = from[k][e];
+    to.append(row);
+  }
+}
+
+// The first `epochs` rows of an earlier run's history (the rest were never checkpointed).
+train::History history_prefix(const std::string& csv, int epochs) {
+  train::History out;
+  if (epochs > 0 && std::filesystem::exists(csv)) append_rows(out, train::History::load_csv(csv), epochs);
+  return out;
+}
+
 }  // namespace
 
-TrainResult run_train(const std::string& path, const json& overrides) {
+TrainResult run_train(const std::string& path, const json& overrides, bool resume) {
   std::ifstream f(path);
   KOAN_CHECK(f.good(), IOError, "koan train: cannot open config \"", path, "\"");
   json cfg;
@@ -175,18 +203,33 @@ TrainResult run_train(const std::string& path, const json& overrides) {
   model.compile({.optimizer = make_optimizer(cfg.value("optimizer", json::object()), net->parameters()),
                  .loss = get<std::string>(cfg, "loss", "sparse_categorical_crossentropy"),
                  .metrics = cfg.value("metrics", std::vector<std::string>{"accuracy"})});
+  const double lr0 = model.optimizer().lr(0);  // the schedules' base (a checkpoint holds a scheduled lr)
   int verbose = get<int>(cfg, "verbose", 1);
   if (verbose) std::cout << net->summary({1, x.size(1), x.size(2), x.size(3)}) << "\n";
 
+  const std::string ckpt = out_dir + "/checkpoint.safetensors";
+  const int epochs = get<int>(cfg, "epochs", 5);
+  int done = 0;
+  if (resume) {
+    KOAN_CHECK(std::filesystem::exists(ckpt), IOError, "koan train --resume: no checkpoint \"", ckpt,
+               "\" (a run writes it after each epoch)");
+    done = train::load_checkpoint(ckpt, model);
+    KOAN_CHECK(done <= epochs, ValueError, "koan train --resume: \"", ckpt, "\" has ", done,
+               " epochs done but the config asks for ", epochs, "; raise --epochs to train further");
+    if (verbose) std::cout << "Resuming from " << ckpt << " after epoch " << done << "\n";
+  }
+
   auto t0 = std::chrono::steady_clock::now();
-  train::FitOptions fo{.epochs = get<int>(cfg, "epochs", 5), .batch_size = get<int64_t>(cfg, "batch_size", 64),
+  train::FitOptions fo{.epochs = epochs - done, .batch_size = get<int64_t>(cfg, "batch_size", 64),
                        .validation_split = get<double>(cfg, "validation_split", 0),
                        .callbacks = make_callbacks(cfg.value("callbacks", json::array()), out_dir),
-                       .verbose = verbose, .seed = get<uint64_t>(cfg, "seed", 0)};
+                       .verbose = verbose, .seed = get<uint64_t>(cfg, "seed", 0), .initial_epoch = done};
+  fo.callbacks.push_back(std::make_shared<EpochCheckpoint>(ckpt));
   if (cfg.contains("schedule"))
-    fo.callbacks.push_back(make_schedule(cfg["schedule"], model.optimizer().lr(0), fo.epochs));
+    fo.callbacks.push_back(make_schedule(cfg["schedule"], lr0, epochs));
   if (fo.validation_split == 0) fo.validation_data = std::make_pair(xt, yt);  // Keras tutorial style
-  auto history = model.fit(x, y, fo);
+  auto history = history_prefix(out_dir + "/history.csv", done);
+  append_rows(history, model.fit(x, y, fo), fo.epochs);
   TrainResult r;
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto scores = model.evaluate(xt, yt);
@@ -195,6 +238,7 @@ TrainResult run_train(const std::string& path, const json& overrides) {
   r.model_path = out_dir + "/model.koan";
   r.history_path = out_dir + "/history.csv";
   r.curves_path = out_dir + "/curves.svg";
+  r.checkpoint_path = ckpt;
   train::save_model(r.model_path, *net, cfg["model"]);
   history.save_csv(r.history_path);
   history.plot_svg(r.curves_path, name);

@@ -85,6 +85,40 @@ TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
   fs::remove_all(dir);
 }
 
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+// `koan train --resume` after 1 epoch of 3 gives bitwise the model and history of 3 straight,
+// learning-rate schedule included.
+TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
+  fs::path dir = fs::temp_directory_path() / "koan_cli_resume";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto config = [&](const std::string& name) {
+    std::string cfg = (dir / (name + ".json")).string();
+    std::ofstream(cfg) << R"({"model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 16},
+      {"type": "ReLU"}, {"type": "Dropout", "p": 0.2}, {"type": "Linear", "in": 16, "out": 10}],
+      "data": {"dataset": "fashion-mnist", "root": ")" << fmnist_root() << R"(", "train_limit": 600, "test_limit": 200},
+      "optimizer": {"type": "adam", "lr": 0.003}, "schedule": {"type": "cosine"}, "epochs": 3, "batch_size": 50,
+      "verbose": 0, "output": ")" << (dir / name).string() << R"("})";
+    return cfg;
+  };
+  std::string straight = config("straight"), split = config("split"), out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " train " + straight, &out), 0) << out;
+  EXPECT_NE(run(std::string(KOAN_CLI) + " train " + split + " --resume", &out), 0) << "nothing to resume yet";
+  EXPECT_NE(out.find("checkpoint.safetensors"), std::string::npos) << out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " train " + split + " --epochs 1", &out), 0) << out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " train " + split + " --resume", &out), 0) << out;
+  EXPECT_EQ(slurp(dir / "straight" / "model.koan"), slurp(dir / "split" / "model.koan"));
+  EXPECT_EQ(slurp(dir / "straight" / "history.csv"), slurp(dir / "split" / "history.csv"));
+  // Asking for fewer epochs than the checkpoint holds is refused with both numbers.
+  EXPECT_NE(run(std::string(KOAN_CLI) + " train " + split + " --epochs 2 --resume", &out), 0);
+  EXPECT_NE(out.find("3 epochs done"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
 TEST(FashionMnist, FitOnTwoThousandImagesBeatsWhatABrokenModelCan) {
   auto train_set = data::fashion_mnist(fmnist_root(), true);
   auto test_set = data::fashion_mnist(fmnist_root(), false);
