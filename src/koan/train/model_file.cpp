@@ -9,6 +9,8 @@
 #include "koan/nn/conv.h"
 #include "koan/nn/dropout.h"
 #include "koan/nn/embedding.h"
+#include "koan/autograd/grad_mode.h"
+#include "koan/nn/init.h"
 #include "koan/nn/linear.h"
 #include "koan/nn/norm.h"
 #include "koan/nn/pool.h"
@@ -152,6 +154,28 @@ const std::map<std::string, Builder>& builders() {
   return b;
 }
 
+// Keras's kernel_initializer / bias_initializer names, for configs written with Keras in mind
+// (Keras initialises Dense and Conv2D weights glorot_uniform and biases with zeros, where PyTorch
+// and koan's layers default to kaiming_uniform(a=sqrt(5)) and a fan-in uniform bias).
+void initialise(nn::Module& m, const std::string& layer, const char* key, const std::string& param,
+                const std::string& how) {
+  Tensor t;
+  for (auto& [name, p] : m.named_parameters(false))
+    if (name == param) t = p;
+  KOAN_CHECK(t.defined(), ValueError, "model config: ", layer, " has no ", param, " for \"", key, "\"");
+  NoGradGuard no_grad;
+  if (how == "glorot_uniform") nn::init::xavier_uniform_(t);
+  else if (how == "glorot_normal") nn::init::xavier_normal_(t);
+  else if (how == "he_uniform") nn::init::kaiming_uniform_(t, {.nonlinearity = "relu"});
+  else if (how == "he_normal") nn::init::kaiming_normal_(t, {.nonlinearity = "relu"});
+  else if (how == "zeros") nn::init::zeros_(t);
+  else if (how == "ones") nn::init::ones_(t);
+  else if (how == "orthogonal") nn::init::orthogonal_(t);
+  else
+    throw ValueError(str("model config: ", layer, ".", key, " must be \"glorot_uniform\", \"glorot_normal\", "
+                         "\"he_uniform\", \"he_normal\", \"orthogonal\", \"zeros\" or \"ones\", got \"", how, "\""));
+}
+
 }  // namespace
 
 std::shared_ptr<nn::Module> build_layer(const json& spec) {
@@ -172,6 +196,8 @@ std::shared_ptr<nn::Module> build_layer(const json& spec) {
       if (k != "type") given += (given.empty() ? "" : ", ") + k;
     throw ValueError(str(e.what(), " (options given: ", given.empty() ? "none" : given, ")"));
   }
+  if (s.has("kernel_initializer")) initialise(*m, s.type(), "kernel_initializer", "weight", s.string("kernel_initializer", ""));
+  if (s.has("bias_initializer")) initialise(*m, s.type(), "bias_initializer", "bias", s.string("bias_initializer", ""));
   s.finish();
   return m;
 }
