@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The seed CNN in PyTorch (Debian's python3-torch), same data, model and settings as
 configs/fashion_mnist_cnn.json: a reference for koan's figures, not used by any test.
-Run: /usr/bin/python3 scripts/reference/fashion_mnist_cnn_torch.py [seed]"""
+Run: /usr/bin/python3 scripts/reference/fashion_mnist_cnn_torch.py [seed] [--keras-init]
+--keras-init initialises as Keras and the koan config do (glorot_uniform weights, zero biases);
+without it the layers keep PyTorch's defaults."""
 import gzip
 import sys
 import time
@@ -21,7 +23,8 @@ def idx(name):
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-seed = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+seed = int(args[0]) if args else 0
 torch.manual_seed(seed)
 x = torch.tensor(idx("train-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
 y = torch.tensor(idx("train-labels-idx1-ubyte.gz"), dtype=torch.int64)
@@ -29,6 +32,11 @@ xt = torch.tensor(idx("t10k-images-idx3-ubyte.gz"), dtype=torch.float32).unsquee
 yt = torch.tensor(idx("t10k-labels-idx1-ubyte.gz"), dtype=torch.int64)
 net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
                     nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+if "--keras-init" in sys.argv:
+    for m in net:
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
 opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 loss_fn = nn.CrossEntropyLoss()
 start = time.time()
