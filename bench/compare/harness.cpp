@@ -82,19 +82,21 @@ WorkerArgs parse_worker_args(int argc, char** argv, const char* program) {
 Stats seconds_per_call(const Plan& plan, const std::function<void()>& step) {
   // Warm-up: caches, allocator free lists, thread pools and lazily built kernels settle here.
   auto t0 = Clock::now();
-  int64_t calls = 0;
-  while (calls < 3 || seconds_since(t0) < plan.warmup_s) {
-    step();
-    ++calls;
-  }
-  double pace = seconds_since(t0) / static_cast<double>(calls);
-  int64_t n = std::max<int64_t>(1, static_cast<int64_t>(plan.rep_s / std::max(pace, 1e-9)));
+  for (int64_t calls = 0; calls < 3 || seconds_since(t0) < plan.warmup_s; ++calls) step();
 
+  // Each repetition runs whole calls until rep_s has passed, so a machine that slows down
+  // mid-run (other processes) stretches a repetition by at most one call.
   std::vector<double> per_call;
   for (int r = 0; r < plan.reps; ++r) {
     auto t = Clock::now();
-    for (int64_t i = 0; i < n; ++i) step();
-    per_call.push_back(seconds_since(t) / static_cast<double>(n));
+    int64_t n = 0;
+    double elapsed = 0;
+    do {
+      step();
+      ++n;
+      elapsed = seconds_since(t);
+    } while (elapsed < plan.rep_s);
+    per_call.push_back(elapsed / static_cast<double>(n));
   }
   std::sort(per_call.begin(), per_call.end());
   size_t m = per_call.size();

@@ -17,7 +17,7 @@ namespace compare {
 // How long to warm up and how to repeat: the defaults give >= 5 repetitions; --quick shortens them.
 struct Plan {
   double warmup_s = 0.4;  // at least this long, and at least 3 calls
-  double rep_s = 0.4;     // each repetition runs enough calls to last about this long
+  double rep_s = 0.4;     // each repetition runs whole calls until this long has passed
   int reps = 7;
 };
 
@@ -38,8 +38,8 @@ struct Stats {
   int reps = 0;
 };
 
-// Times step(): warm-up, then plan.reps repetitions of n calls each (n from the warm-up's pace);
-// each repetition gives one value, seconds per call.
+// Times step(): warm-up, then plan.reps repetitions, each of whole calls lasting at least
+// plan.rep_s; each repetition gives one value, seconds per call.
 Stats seconds_per_call(const Plan& plan, const std::function<void()>& step);
 // items per second from seconds per call (the slowest repetition becomes the min).
 Stats per_second(const Stats& seconds, double items_per_call);
