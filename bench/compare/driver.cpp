@@ -182,8 +182,9 @@ std::string now_utc(const char* fmt) {
   return b;
 }
 
-std::string git_commit() {
-  FILE* p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
+// The first line a shell command prints, or "".
+std::string first_line(const char* cmd) {
+  FILE* p = popen(cmd, "r");
   if (!p) return "";
   char b[64] = {0};
   std::string s = std::fgets(b, sizeof b, p) ? std::string(b, strcspn(b, "\n")) : "";
@@ -282,13 +283,15 @@ int main(int argc, char** argv) {
   std::string torch_version = "libtorch";
   for (const Run& r : torch_runs)
     if (r.info.count("framework")) torch_version = r.info.at("framework");
-  std::string commit = git_commit();
+  std::string commit = first_line("git rev-parse --short HEAD 2>/dev/null");
+  std::string package = first_line("dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null");
   md << "## " << started << (o.quick ? " — quick run" : o.full ? " — full run" : " — standard run")
      << (o.note.empty() ? "" : " — " + o.note) << "\n\n";
   md << "- Machine: " << m.model << "; " << m.isa << "; " << m.logical_cpus << " logical CPUs (" << m.cores
      << "); clock " << m.clock << "; load average at start " << m.load << "\n";
   md << "- koan " << (commit.empty() ? "(commit unknown)" : "at " + commit) << " vs " << torch_version
-     << " (Debian); " << (o.quick ? "--quick: 5 repetitions of ~0.12 s" : "7 repetitions of ~0.4 s")
+     << " (headers; Debian libtorch-dev " << (package.empty() ? "?" : package) << "); "
+     << (o.quick ? "--quick: 5 repetitions of >= 0.12 s" : "7 repetitions of >= 0.4 s")
      << " after warm-up; bold is the median, [min–max] the spread\n";
   md << "- Measured FP32 peak (FMA probe):";
   for (const PeakProbe& p : peaks) md << " " << p.isa << " " << threads_name(p.threads) << " " << num(p.gflops) << ";";
