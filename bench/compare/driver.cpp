@@ -114,6 +114,7 @@ struct Run {
   std::string config;     // how libtorch was set up, for the table
   std::map<std::string, Stats> results;
   std::map<std::string, std::string> info;
+  bool failed = false;
 };
 
 std::string quote(const std::string& s) {
@@ -125,7 +126,7 @@ std::string quote(const std::string& s) {
 // Runs one worker; its stdout is parsed, its stderr (progress) goes to the terminal.
 Run run_worker(const Options& o, const std::string& framework, int threads, const std::string& env,
                const std::string& config, const std::vector<std::string>& groups) {
-  Run r{framework, threads, config, {}, {}};
+  Run r{framework, threads, config, {}, {}, false};
   std::string exe = (o.bin / (framework == "koan" ? "koan_compare" : "torch_compare")).string();
   std::string only;
   for (const std::string& g : groups) only += (only.empty() ? "" : ",") + g;
@@ -135,6 +136,7 @@ Run run_worker(const Options& o, const std::string& framework, int threads, cons
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) {
     std::cerr << "bench_compare: cannot start " << exe << "\n";
+    r.failed = true;
     return r;
   }
   char buf[4096];
@@ -146,8 +148,11 @@ Run run_worker(const Options& o, const std::string& framework, int threads, cons
       r.info[f[1]] = f[2];
   }
   int status = pclose(p);
+  r.failed = status != 0;
   if (status != 0)
-    std::cerr << "bench_compare: " << framework << " (" << config << ") failed (status " << status
+    std::cerr << "bench_compare: " << framework << " (" << config << ") failed ("
+              << (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                                    : "signal " + std::to_string(WTERMSIG(status)))
               << "); its missing figures show as 'failed'\n";
   return r;
 }
@@ -285,7 +290,7 @@ int main(int argc, char** argv) {
     if (r.info.count("framework")) torch_version = r.info.at("framework");
   std::string commit = first_line("git rev-parse --short HEAD 2>/dev/null");
   std::string package = first_line("dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null");
-  md << "## " << started << (o.quick ? " — quick run" : o.full ? " — full run" : " — standard run")
+  md << "### " << started << (o.quick ? " — quick run" : o.full ? " — full run" : " — standard run")
      << (o.note.empty() ? "" : " — " + o.note) << "\n\n";
   md << "- Machine: " << m.model << "; " << m.isa << "; " << m.logical_cpus << " logical CPUs (" << m.cores
      << "); clock " << m.clock << "; load average at start " << m.load << "\n";
@@ -365,5 +370,8 @@ int main(int argc, char** argv) {
     fs::rename(tmp, o.doc);
     std::cerr << "bench_compare: table inserted into " << o.doc << "\n";
   }
+  for (const std::vector<Run>* runs : {&koan_runs, &torch_runs})
+    for (const Run& r : *runs)
+      if (r.failed) return 1;  // the table is out, but a figure is missing: say so to make and scripts
   return 0;
 }
