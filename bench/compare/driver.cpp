@@ -197,96 +197,105 @@ std::string first_line(const char* cmd) {
   return s;
 }
 
-}  // namespace
+// Everything the workers reported, and how to pick from it.
+struct Results {
+  std::vector<Run> koan, torch;
+  std::vector<PeakProbe> peaks;
 
-int main(int argc, char** argv) {
-  Options o = parse(argc, argv);
-  std::string started = now_utc("%Y-%m-%d %H:%M UTC");
-  Machine m = describe_machine();
-
-  std::cerr << "bench_compare: FMA peak probe\n";
-  std::vector<PeakProbe> peaks = probe_peak(o.threads, o.quick);
-  if (o.probe_only) {
-    std::cout << m.model << "; " << m.isa << "; " << m.logical_cpus << " logical CPUs; " << m.clock << "; load "
-              << m.load << "\n";
-    for (const PeakProbe& p : peaks) std::cout << p.isa << " " << threads_name(p.threads) << ": " << num(p.gflops)
-                                               << " GFLOP/s\n";
-    return 0;
+  // koan's figure at exactly `threads`.
+  const Stats* koan_at(const std::string& key, int threads) const {
+    for (const Run& r : koan)
+      if (r.threads == threads && r.results.count(key)) return &r.results.at(key);
+    return nullptr;
   }
-  auto peak_at = [&](int threads) {
-    double best = 0;
-    for (const PeakProbe& p : peaks)
-      if (p.threads == threads) best = std::max(best, p.gflops);
-    return best;
-  };
-
-  // Throughput groups share one process per configuration; memory and epochs get their own.
-  std::vector<std::string> shared;
-  for (const std::string& g : o.groups)
-    if (g != "mem" && g != "epochs") shared.push_back(g);
-
-  // libtorch's candidates: every thread count asked for, and with more than one thread also
-  // OpenBLAS held to one thread (two pools on two cores oversubscribe).
-  struct TorchConfig {
-    int threads;
-    std::string env, name;
-  };
-  std::vector<TorchConfig> torch_configs;
-  for (int t : o.threads) {
-    torch_configs.push_back({t, "", threads_name(t)});
-    if (t > 1) torch_configs.push_back({t, "OPENBLAS_NUM_THREADS=1", threads_name(t) + ", OPENBLAS_NUM_THREADS=1"});
-  }
-
-  std::vector<Run> koan_runs, torch_runs;
-  for (int t : o.threads) {  // interleaved, so a burst of load from elsewhere hits both sides
-    if (!shared.empty()) {
-      koan_runs.push_back(run_worker(o, "koan", t, "", threads_name(t), shared));
-      for (const TorchConfig& c : torch_configs)
-        if (c.threads == t) torch_runs.push_back(run_worker(o, "libtorch", t, c.env, c.name, shared));
-    }
-    if (has(o.groups, "mem")) {
-      koan_runs.push_back(run_worker(o, "koan", t, "", threads_name(t), {"mem"}));
-      torch_runs.push_back(run_worker(o, "libtorch", t, "", threads_name(t), {"mem"}));
-    }
-  }
-
-  // The best libtorch figure for `key` among configurations using at most `budget` threads.
-  auto torch_best = [&](const std::string& key, Better b, int budget) -> std::pair<const Stats*, std::string> {
+  // libtorch's best figure among its configurations using at most `budget` threads, and which one.
+  std::pair<const Stats*, std::string> torch_best(const std::string& key, Better b, int budget) const {
     const Stats* best = nullptr;
     std::string config;
-    for (const Run& r : torch_runs) {
+    for (const Run& r : torch) {
       auto it = r.results.find(key);
       if (r.threads > budget || it == r.results.end()) continue;
       if (!best || better(b, it->second.median, best->median)) best = &it->second, config = r.config;
     }
     return {best, config};
-  };
-  auto koan_at = [&](const std::string& key, int threads) -> const Stats* {
-    for (const Run& r : koan_runs)
-      if (r.threads == threads && r.results.count(key)) return &r.results.at(key);
-    return nullptr;
-  };
+  }
+  double peak_at(int threads) const {
+    double best = 0;
+    for (const PeakProbe& p : peaks)
+      if (p.threads == threads) best = std::max(best, p.gflops);
+    return best;
+  }
+  bool any_failed() const {
+    for (const std::vector<Run>* runs : {&koan, &torch})
+      for (const Run& r : *runs)
+        if (r.failed) return true;
+    return false;
+  }
+};
+
+struct TorchConfig {
+  int threads;
+  std::string env, name;
+};
+
+// libtorch's candidates: every thread count asked for, and with more than one thread also
+// OpenBLAS held to one thread (two pools on two cores oversubscribe).
+std::vector<TorchConfig> torch_configs(const std::vector<int>& thread_counts) {
+  std::vector<TorchConfig> out;
+  for (int t : thread_counts) {
+    out.push_back({t, "", threads_name(t)});
+    if (t > 1) out.push_back({t, "OPENBLAS_NUM_THREADS=1", threads_name(t) + ", OPENBLAS_NUM_THREADS=1"});
+  }
+  return out;
+}
+
+Results run_all(const Options& o) {
+  Results res;
+  std::cerr << "bench_compare: FMA peak probe\n";
+  res.peaks = probe_peak(o.threads, o.quick);
+
+  // Throughput groups share one process per configuration; memory and epochs get their own.
+  std::vector<std::string> shared;
+  for (const std::string& g : o.groups)
+    if (g != "mem" && g != "epochs") shared.push_back(g);
+  std::vector<TorchConfig> configs = torch_configs(o.threads);
+  for (int t : o.threads) {  // interleaved, so a burst of load from elsewhere hits both sides
+    if (!shared.empty()) {
+      res.koan.push_back(run_worker(o, "koan", t, "", threads_name(t), shared));
+      for (const TorchConfig& c : configs)
+        if (c.threads == t) res.torch.push_back(run_worker(o, "libtorch", t, c.env, c.name, shared));
+    }
+    if (has(o.groups, "mem")) {
+      res.koan.push_back(run_worker(o, "koan", t, "", threads_name(t), {"mem"}));
+      res.torch.push_back(run_worker(o, "libtorch", t, "", threads_name(t), {"mem"}));
+    }
+  }
 
   // --full: 5 epochs at the largest thread count; libtorch in its best configuration for CNN training.
   if (has(o.groups, "epochs")) {
     int t = o.threads.back();
-    koan_runs.push_back(run_worker(o, "koan", t, "", threads_name(t), {"epochs"}));
+    res.koan.push_back(run_worker(o, "koan", t, "", threads_name(t), {"epochs"}));
     TorchConfig pick{t, "", threads_name(t)};
-    auto [s, name] = torch_best("cnn.train.b64", Better::Higher, t);
-    for (const TorchConfig& c : torch_configs)
-      if (s && c.name == name) pick = c;
-    torch_runs.push_back(run_worker(o, "libtorch", pick.threads, pick.env, pick.name, {"epochs"}));
+    std::string best = res.torch_best("cnn.train.b64", Better::Higher, t).second;
+    for (const TorchConfig& c : configs)
+      if (c.name == best) pick = c;
+    res.torch.push_back(run_worker(o, "libtorch", pick.threads, pick.env, pick.name, {"epochs"}));
   }
 
   // The probe again at the end, keeping the better: a busy moment at the start would understate the peak.
   std::cerr << "bench_compare: FMA peak probe again\n";
   std::vector<PeakProbe> again = probe_peak(o.threads, o.quick);
-  for (size_t i = 0; i < peaks.size() && i < again.size(); ++i) peaks[i].gflops = std::max(peaks[i].gflops, again[i].gflops);
+  for (size_t i = 0; i < res.peaks.size() && i < again.size(); ++i)
+    res.peaks[i].gflops = std::max(res.peaks[i].gflops, again[i].gflops);
+  return res;
+}
 
-  // ---- the report (Markdown: readable on a terminal, and what goes into docs/PERFORMANCE.md)
-  std::ostringstream md;
+// The heading, the machine, and the table of koan against libtorch's best, one row per
+// workload and thread budget.
+void render_summary(std::ostream& md, const Options& o, const Machine& m, const Results& res,
+                    const std::string& started) {
   std::string torch_version = "libtorch";
-  for (const Run& r : torch_runs)
+  for (const Run& r : res.torch)
     if (r.info.count("framework")) torch_version = r.info.at("framework");
   std::string commit = first_line("git rev-parse --short HEAD 2>/dev/null");
   std::string package = first_line("dpkg-query -W -f='${Version}' libtorch-dev 2>/dev/null");
@@ -299,7 +308,7 @@ int main(int argc, char** argv) {
      << (o.quick ? "--quick: 5 repetitions of >= 0.12 s" : "7 repetitions of >= 0.4 s")
      << " after warm-up; bold is the median, [min–max] the spread\n";
   md << "- Measured FP32 peak (FMA probe):";
-  for (const PeakProbe& p : peaks) md << " " << p.isa << " " << threads_name(p.threads) << " " << num(p.gflops) << ";";
+  for (const PeakProbe& p : res.peaks) md << " " << p.isa << " " << threads_name(p.threads) << " " << num(p.gflops) << ";";
   md << " GFLOP/s\n\n";
 
   md << "| workload | unit | threads | koan | libtorch (best) | libtorch config | koan ÷ libtorch |\n";
@@ -309,9 +318,9 @@ int main(int argc, char** argv) {
     if (!has(o.groups, std::string(group_of(w.key)))) continue;
     std::vector<int> budgets = group_of(w.key) == "epochs" ? std::vector<int>{o.threads.back()} : o.threads;
     for (int t : budgets) {
-      const Stats* k = koan_at(key, t);
-      auto [tb, config] = torch_best(key, w.better, t);
-      double peak = w.flops > 0 ? peak_at(t) : 0;
+      const Stats* k = res.koan_at(key, t);
+      auto [tb, config] = res.torch_best(key, w.better, t);
+      double peak = w.flops > 0 ? res.peak_at(t) : 0;
       std::string ratio = "—";
       if (k && tb && w.better != Better::None && k->median > 0 && tb->median > 0)
         ratio = num(w.better == Better::Higher ? k->median / tb->median : tb->median / k->median) + "×";
@@ -320,9 +329,12 @@ int main(int argc, char** argv) {
          << " |\n";
     }
   }
-  // Every configuration's medians, so the choice of libtorch's best (and koan's scaling) can be checked.
+}
+
+// Every configuration's medians, so the choice of libtorch's best (and koan's scaling) can be checked.
+void render_all_configs(std::ostream& md, const Results& res) {
   std::vector<std::pair<std::string, std::map<std::string, Stats>>> columns;
-  for (const std::vector<Run>* runs : {&koan_runs, &torch_runs})
+  for (const std::vector<Run>* runs : {&res.koan, &res.torch})
     for (const Run& r : *runs) {
       std::string label = r.framework + ", " + r.config;
       auto it = std::find_if(columns.begin(), columns.end(), [&](auto& col) { return col.first == label; });
@@ -346,32 +358,53 @@ int main(int argc, char** argv) {
     md << "\n";
   }
   md << "\n</details>\n";
+}
 
+// Puts `section` right below the page's marker (newest first), creating the page if need be;
+// written to a temporary file and renamed, so an interrupted run never leaves half a page.
+void insert_into_doc(const std::string& path, const std::string& section) {
+  std::string page;
+  if (std::ifstream in(path); in) page.assign(std::istreambuf_iterator<char>(in), {});
+  size_t at = page.find(kDocMarker);
+  if (at == std::string::npos) {
+    page += std::string(page.empty() ? "# Performance: koan against libtorch\n" : "") + "\n" + kDocMarker + "\n";
+    at = page.find(kDocMarker);
+  }
+  at += std::string(kDocMarker).size();
+  if (at == page.size()) page += "\n";
+  page.insert(at + 1, "\n" + section);
+  std::string tmp = path + ".tmp";
+  std::ofstream(tmp) << page;
+  fs::rename(tmp, path);
+  std::cerr << "bench_compare: table inserted into " << path << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  std::string started = now_utc("%Y-%m-%d %H:%M UTC");
+  Machine m = describe_machine();
+  if (o.probe_only) {
+    std::cout << m.model << "; " << m.isa << "; " << m.logical_cpus << " logical CPUs; " << m.clock << "; load "
+              << m.load << "\n";
+    for (const PeakProbe& p : probe_peak(o.threads, o.quick))
+      std::cout << p.isa << " " << threads_name(p.threads) << ": " << num(p.gflops) << " GFLOP/s\n";
+    return 0;
+  }
+
+  Results res = run_all(o);
+
+  // Markdown: readable on a terminal, and what goes into docs/PERFORMANCE.md.
+  std::ostringstream md;
+  render_summary(md, o, m, res, started);
+  render_all_configs(md, res);
   md << "\nRatios above 1 mean koan is better (faster, or less memory/time where lower is better). The "
         "threads column is the core budget: koan uses exactly that many threads, libtorch its best "
         "configuration within it. GEMM shares are of the measured peak at that thread count.\n";
-
   std::cout << "\n" << md.str() << std::flush;
+  if (!o.doc.empty()) insert_into_doc(o.doc, md.str());
 
-  if (!o.doc.empty()) {
-    std::string page;
-    if (std::ifstream in(o.doc); in) page.assign(std::istreambuf_iterator<char>(in), {});
-    size_t at = page.find(kDocMarker);
-    if (at == std::string::npos) {
-      page += std::string(page.empty() ? "# Performance: koan against libtorch\n" : "") + "\n" + kDocMarker + "\n";
-      at = page.find(kDocMarker);
-    }
-    at += std::string(kDocMarker).size();
-    if (at == page.size()) page += "\n";
-    ++at;
-    page.insert(at, "\n" + md.str());
-    std::string tmp = o.doc + ".tmp";
-    std::ofstream(tmp) << page;
-    fs::rename(tmp, o.doc);
-    std::cerr << "bench_compare: table inserted into " << o.doc << "\n";
-  }
-  for (const std::vector<Run>* runs : {&koan_runs, &torch_runs})
-    for (const Run& r : *runs)
-      if (r.failed) return 1;  // the table is out, but a figure is missing: say so to make and scripts
-  return 0;
+  // The table is out either way, but a missing figure must fail make and scripts.
+  return res.any_failed() ? 1 : 0;
 }
