@@ -3,7 +3,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup build demo demo-logreg test test-asan bench clean
+.PHONY: all setup build demo demo-logreg test test-asan bench bench-compare clean
 
 all: build
 
@@ -40,5 +40,11 @@ bench:
 	cmake --build $(BUILD) -j $(JOBS)
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done
 
+# koan against libtorch in one run: prints the table and adds it to docs/PERFORMANCE.md.
+# Its own build folder (build-compare); libtorch is installed and linked only here.
+#   make bench-compare ARGS="--quick --only cnn,gemm"      (--full adds 5 CNN epochs; --no-doc prints only)
+bench-compare:
+	JOBS=$(JOBS) scripts/bench-compare $(ARGS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-compare
