@@ -3,6 +3,7 @@
 // Test RMSE of four rating predictors of increasing capacity (global mean, user + item biases,
 // matrix factorisation with biases, neural collaborative filtering), then the top-10
 // recommendations of matrix factorisation for user 1.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   std::string out_dir = "runs/recommender";
   int threads = 1;
   uint64_t seed = 0;
+  std::vector<std::string> models = {"biases", "mf", "ncf"};
   int64_t user = 1, top_n = 10, min_ratings = 1;
   int epochs_bias = 20, epochs_mf = 25, epochs_ncf = 3;
   int64_t dim = 64, ncf_dim = 32, hidden = 64, batch = 1024;
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   app.add_option("--user", user, "the userId to recommend for");
   app.add_option("--top", top_n, "how many recommendations");
   app.add_option("--min-ratings", min_ratings, "recommend only movies with at least this many train ratings");
+  app.add_option("--models", models, "which models to train (biases mf ncf)");
   app.add_option("--seed", seed, "initial weights and shuffling");
   app.add_option("--threads", threads, "threads");
   app.add_option("--out", out_dir, "folder for the histories and curves");
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
          {.model = "ncf", .dim = ncf_dim, .hidden = hidden, .reg = reg_ncf, .seed = seed},
          {.epochs = epochs_ncf, .batch_size = batch, .lr = lr_ncf, .seed = seed}, 0.884},
     };
+    std::erase_if(runs, [&](const Run& r) { return std::find(models.begin(), models.end(), r.name) == models.end(); });
     std::vector<double> results;
     std::unique_ptr<Recommender> mf;
     for (Run& run : runs) {
@@ -98,6 +102,7 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < runs.size(); ++k)
       std::printf("  %-60s %.4f  (reference %.4f)\n", runs[k].title.c_str(), results[k], runs[k].reference);
 
+    if (!mf) return 0;
     const int64_t u = ml.dense_user(user);
     std::printf("\ntop-%lld recommendations for user %lld (matrix factorisation; movies the user rated in the\n"
                 "training set are left out):\n",

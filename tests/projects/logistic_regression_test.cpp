@@ -34,19 +34,24 @@ TEST(LogisticRegression, TwoClassesKeepsOnlyThosePairsLabelledZeroOne) {
 TEST(LogisticRegression, BothClassifiersLearnOnASlice) {
   std::string root = fashion_root();
   if (root.empty()) GTEST_SKIP() << "Fashion-MNIST not installed (scripts/setup installs dataset-fashion-mnist)";
-  FashionData all = head(load_fashion(root), 3000, 1000);
+  // The 10 000 test images only (decoding the 60 000 training images would dominate the test):
+  // the first 3000 train, the next 1000 test.
+  auto images = data::fashion_mnist(root, /*train=*/false);
+  Tensor x = reshape(images->inputs(), {images->size(), -1});
+  FashionData all{{narrow(x, 0, 0, 3000), narrow(images->targets(), 0, 0, 3000)},
+                  {narrow(x, 0, 3000, 1000), narrow(images->targets(), 0, 3000, 1000)}};
   ASSERT_EQ(all.train.x.shape(), Shape({3000, 784}));
 
-  // Ten classes, two epochs: far above chance (10%).
-  RunResult soft = train_linear_classifier(all.train, all.test, {.optimizer = "adam", .epochs = 2, .verbose = 0});
-  EXPECT_GT(soft.test_accuracy, 0.70);
-  EXPECT_EQ(soft.history.epochs(), 2u);
+  // Ten classes, three epochs: far above chance (10%).
+  RunResult soft = train_linear_classifier(all.train, all.test, {.optimizer = "adam", .epochs = 3, .verbose = 0});
+  EXPECT_GT(soft.test_accuracy, 0.65);
+  EXPECT_EQ(soft.history.epochs(), 3u);
 
   // T-shirt/top vs Trouser is nearly separable: a working logistic regression gets it right,
   // and the accuracy counts a logit above 0 as the positive class.
   FashionData two = two_classes(all, 0, 1);
   RunResult bin = train_linear_classifier(two.train, two.test,
-                                          {.classes = 2, .optimizer = "sgd", .epochs = 2, .verbose = 0});
-  EXPECT_GT(bin.test_accuracy, 0.95);
-  EXPECT_LT(bin.test_loss, 0.2);
+                                          {.classes = 2, .optimizer = "sgd", .epochs = 5, .verbose = 0});
+  EXPECT_GT(bin.test_accuracy, 0.93);
+  EXPECT_LT(bin.test_loss, 0.25);
 }

@@ -72,7 +72,7 @@ TEST(Model, BinaryAccuracyThresholdsLogitsAtZero) {
   m.compile({.optimizer = std::make_shared<optim::SGD>(net->parameters(), optim::SGDOptions{.lr = 0.1}),
              .loss = "binary_crossentropy",
              .metrics = {"accuracy", "binary_accuracy"}});
-  Tensor x = tensor({{0.3f}, {-0.3f}, {2.f}, {-2.f}});
+  Tensor x = tensor({0.3f, -0.3f, 2.f, -2.f}).unsqueeze(1);
   Tensor y = tensor({1.f, 0.f, 1.f, 0.f});
   auto scores = m.evaluate(x, y);
   EXPECT_DOUBLE_EQ(scores.at("accuracy"), 1.0);
