@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
   uint64_t seed = 0;
   std::vector<std::string> models = {"biases", "mf", "ncf"};
   int64_t user = 1, top_n = 10, min_ratings = 1;
-  int epochs_bias = 20, epochs_mf = 25, epochs_ncf = 3;
+  int epochs_bias = 20, epochs_mf = 25, epochs_ncf = 4;
   int64_t dim = 64, ncf_dim = 32, hidden = 64, batch = 1024;
-  double reg = 10, reg_bias = 3, reg_ncf = 10, lr = 0.01, lr_ncf = 0.003;
+  double reg = 10, reg_bias = 3, reg_ncf = 10, lr = 0.01, lr_ncf = 0.002;
   CLI::App app{"MovieLens rating prediction: global mean, biases, matrix factorisation, NCF"};
   app.add_option("--data", folder, "folder with ratings.csv and movies.csv (scripts/get-data movielens)");
   app.add_option("--split", split, "test row numbers, one per line");
@@ -104,6 +104,21 @@ int main(int argc, char** argv) {
 
     if (!mf) return 0;
     const int64_t u = ml.dense_user(user);
+    // What the user told us: their training ratings, best first.
+    std::vector<std::pair<float, int64_t>> seen;
+    const auto tu = ml.train.user.to_vector<int64_t>(), ti = ml.train.item.to_vector<int64_t>();
+    const auto tr = ml.train.rating.to_vector<float>();
+    for (size_t k = 0; k < tu.size(); ++k)
+      if (tu[k] == u) seen.push_back({tr[k], ti[k]});
+    std::stable_sort(seen.begin(), seen.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    double total = 0;
+    for (auto& [r, i] : seen) total += r;
+    std::printf("\nuser %lld rated %zu movies in the training set (mean %.2f); the highest:\n", (long long)user,
+                seen.size(), seen.empty() ? 0.0 : total / seen.size());
+    for (size_t k = 0; k < std::min<size_t>(3, seen.size()); ++k) {
+      auto t = ml.titles.find(ml.movie_ids[seen[k].second]);
+      std::printf("      %-60s rated %.1f\n", t == ml.titles.end() ? "?" : t->second.c_str(), seen[k].first);
+    }
     std::printf("\ntop-%lld recommendations for user %lld (matrix factorisation; movies the user rated in the\n"
                 "training set are left out):\n",
                 (long long)top_n, (long long)user);
