@@ -40,18 +40,17 @@ Tensor share(const Tensor& rows, const Tensor& count) {
   return sum(rows * rows, {-1}) / count;
 }
 
-std::string model_check(const RecommenderOptions& o) {
-  return o.model == "biases" || o.model == "mf" || o.model == "ncf" ? "" : o.model;
-}
+bool known_model(const std::string& m) { return m == "biases" || m == "mf" || m == "ncf"; }
 }  // namespace
 
 Recommender::Recommender(int64_t num_users, int64_t num_items, const Ratings& train, RecommenderOptions o)
     : user_bias(num_users, 1, 0, seeded(default_generator(), o.seed)),
       item_bias(num_items, 1, 0, default_generator()),
+      // The biases model never uses the factor tables: they are one column wide and stay untouched.
       user_factors(num_users, o.model == "biases" ? 1 : o.dim, o.init_std, default_generator()),
       item_factors(num_items, o.model == "biases" ? 1 : o.dim, o.init_std, default_generator()),
       o_(std::move(o)) {
-  KOAN_CHECK(model_check(o_).empty(), ValueError, "Recommender: model \"", o_.model,
+  KOAN_CHECK(known_model(o_.model), ValueError, "Recommender: model \"", o_.model,
              "\" is not one of biases, mf, ncf");
   KOAN_CHECK(o_.dim > 0 && o_.hidden >= 2 && o_.reg >= 0, ValueError, "Recommender: dim ", o_.dim, ", hidden ",
              o_.hidden, " and reg ", o_.reg, " must be positive (hidden at least 2, reg may be 0)");
