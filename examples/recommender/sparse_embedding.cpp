@@ -59,8 +59,9 @@ void SparseEmbedding::step(const SparseAdamOptions& o) {
   Tensor g = rows_.grad();
   Tensor m = index_select(exp_avg_, 0, row_ids_) * o.beta1 + g * (1 - o.beta1);
   Tensor v = index_select(exp_avg_sq_, 0, row_ids_) * o.beta2 + g * g * (1 - o.beta2);
-  Tensor denom = sqrt(v / (1 - std::pow(o.beta2, t))) + o.eps;
-  Tensor w = rows_.detach() - m / denom * (o.lr / (1 - std::pow(o.beta1, t)));
+  // torch.optim.SparseAdam's arrangement of the bias corrections (eps added to the raw √v).
+  const double step_size = o.lr * std::sqrt(1 - std::pow(o.beta2, t)) / (1 - std::pow(o.beta1, t));
+  Tensor w = rows_.detach() - m / (sqrt(v) + o.eps) * step_size;
   index_put_(exp_avg_, {row_ids_}, m);
   index_put_(exp_avg_sq_, {row_ids_}, v);
   index_put_(weight, {row_ids_}, w);

@@ -11,7 +11,8 @@
 // distinct rows into a small leaf tensor and looks the batch up in it, so autograd produces a
 // (distinct rows, dim) gradient, and step() applies torch.optim.SparseAdam's rule to those rows
 // only: per row, m = β1 m + (1 − β1) g, v = β2 v + (1 − β2) g², then
-// w −= lr · (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε), with t the table's step count.
+// w −= lr · √(1 − β2^t) / (1 − β1^t) · m / (√v + ε), with t the table's step count (PyTorch
+// parity: tests/fixtures/projects/gen_sparse_adam.py).
 #pragma once
 #include <cstdint>
 

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "data/data_test_util.h"
+#include "support/testing.h"
 #include "koan/koan.h"
 #include "recommender/movielens.h"
 #include "recommender/recommender.h"
@@ -71,6 +72,22 @@ TEST(SparseEmbedding, GradientAndUpdateTouchOnlyTheBatchRows) {
     }
   EXPECT_EQ(emb.steps(), 1);
   EXPECT_THROW(emb.forward(tensor({6})), IndexError);
+}
+
+// Five steps against torch.nn.Embedding(sparse=True) + torch.optim.SparseAdam(lr 0.05), with
+// repeated ids, an unused row and a row idle between its uses (gen_sparse_adam.py).
+TEST(SparseEmbedding, MatchesTorchSparseAdam) {
+  auto f = io::load_safetensors(std::string(KOAN_SOURCE_DIR) + "/tests/fixtures/projects/sparse_adam.safetensors");
+  const Tensor &ids = f.tensors.at("ids"), &G = f.tensors.at("G"), &W = f.tensors.at("W");
+  Generator g(0);
+  SparseEmbedding emb(7, 3, 0, g);
+  emb.weight.copy_(f.tensors.at("W0"));
+  for (int64_t s = 0; s < 5; ++s) {
+    sum(emb.forward(ids[s]) * G[s]).backward();
+    emb.step({.lr = 0.05});
+    EXPECT_TRUE(koan::testing::close(emb.weight, W[s], 1e-5, 1e-6)) << "after step " << s + 1;
+  }
+  EXPECT_TRUE(koan::testing::close(emb.weight[6], f.tensors.at("W0")[6], 0, 0)) << "row 6 is never used";
 }
 
 namespace {
