@@ -45,14 +45,6 @@ FashionData two_classes(const FashionData& d, int64_t negative, int64_t positive
   return {select_classes(d.train, negative, positive), select_classes(d.test, negative, positive)};
 }
 
-FashionData head(const FashionData& d, int64_t n_train, int64_t n_test) {
-  auto take = [](const Split& s, int64_t n) {
-    n = std::min(n, s.x.size(0));
-    return Split{narrow(s.x, 0, 0, n), narrow(s.y, 0, 0, n)};
-  };
-  return {take(d.train, n_train), take(d.test, n_test)};
-}
-
 RunResult train_linear_classifier(const Split& train, const Split& test, const RunOptions& o) {
   KOAN_CHECK(o.classes >= 2, ValueError, "train_linear_classifier: classes ", o.classes, " must be at least 2");
   KOAN_CHECK(o.optimizer == "sgd" || o.optimizer == "adam", ValueError, "train_linear_classifier: optimizer \"",

@@ -25,8 +25,6 @@ struct FashionData {
 FashionData load_fashion(const std::string& root = "data/fashion-mnist");
 // The rows of classes `negative` and `positive` only, labelled 0 and 1 (float32).
 FashionData two_classes(const FashionData& d, int64_t negative, int64_t positive);
-// The first n rows of each split (for smoke tests).
-FashionData head(const FashionData& d, int64_t n_train, int64_t n_test);
 
 struct RunOptions {
   int64_t classes = 10;          // 2: one logit and the binary cross entropy; else softmax
