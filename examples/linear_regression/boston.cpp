@@ -1,5 +1,6 @@
 #include "linear_regression/boston.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "koan/data/csv.h"
@@ -35,6 +36,8 @@ std::vector<int64_t> read_index_file(const std::string& path) {
 }
 
 BostonSplit load_boston(const std::string& csv_path, const std::string& permutation_path, int64_t n_train) {
+  KOAN_CHECK(std::filesystem::exists(csv_path), IOError, "load_boston: ", csv_path,
+             " is missing (run scripts/get-data boston)");
   data::CsvTable table = data::read_csv(csv_path);
   BostonSplit d;
   d.features = {"crim", "zn", "indus", "chas", "nox", "rm", "age", "dis", "rad", "tax", "ptratio", "b", "lstat"};
