@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "koan/autograd/grad_mode.h"
 #include "koan/nn/activation.h"
 #include "koan/nn/container.h"
 #include "koan/nn/linear.h"
@@ -57,6 +58,25 @@ TEST(Model, FitLearnsAndReportsKerasStyle) {
   Tensor p = m.predict(xt, 64);
   EXPECT_EQ(p.shape(), (Shape{300, 3}));
   EXPECT_FALSE(p.requires_grad());
+}
+
+TEST(Model, BinaryAccuracyThresholdsLogitsAtZero) {
+  // binary_crossentropy takes logits: a logit of 0.3 is probability 0.57, a positive prediction.
+  auto net = std::make_shared<nn::Linear>(nn::LinearOptions{.in = 1, .out = 1});
+  {
+    NoGradGuard g;
+    net->weight.fill_(1.0);
+    net->bias.zero_();
+  }
+  train::Model m(net);
+  m.compile({.optimizer = std::make_shared<optim::SGD>(net->parameters(), optim::SGDOptions{.lr = 0.1}),
+             .loss = "binary_crossentropy",
+             .metrics = {"accuracy", "binary_accuracy"}});
+  Tensor x = tensor({0.3f, -0.3f, 2.f, -2.f}).unsqueeze(1);
+  Tensor y = tensor({1.f, 0.f, 1.f, 0.f});
+  auto scores = m.evaluate(x, y);
+  EXPECT_DOUBLE_EQ(scores.at("accuracy"), 1.0);
+  EXPECT_DOUBLE_EQ(scores.at("binary_accuracy"), 1.0);
 }
 
 TEST(Model, ErrorsNameTheProblem) {

@@ -34,15 +34,19 @@ LossFn loss_by_name(const std::string& name) {
 }
 
 std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss_name, int64_t num_classes) {
+  // binary_crossentropy takes logits, so a positive prediction is a logit above 0 (probability
+  // above 0.5); a 0.5 threshold on the logit would call logits in (0, 0.5] negative.
+  const bool logits = loss_name == "binary_crossentropy";
   if (name == "accuracy" || name == "acc") {
-    if (loss_name == "binary_crossentropy") return std::make_unique<BinaryAccuracy>();
+    if (logits) return std::make_unique<BinaryAccuracy>(BinaryAccuracyOptions{.threshold = 0});
     if (loss_name == "categorical_crossentropy") return std::make_unique<CategoricalAccuracy>();
     return std::make_unique<SparseCategoricalAccuracy>();
   }
   if (name == "sparse_categorical_accuracy")
     return std::make_unique<SparseCategoricalAccuracy>(AccuracyOptions{.name = name});
   if (name == "categorical_accuracy") return std::make_unique<CategoricalAccuracy>(AccuracyOptions{.name = name});
-  if (name == "binary_accuracy") return std::make_unique<BinaryAccuracy>(BinaryAccuracyOptions{.name = name});
+  if (name == "binary_accuracy")
+    return std::make_unique<BinaryAccuracy>(BinaryAccuracyOptions{.threshold = logits ? 0.0 : 0.5, .name = name});
   if (name == "top_k_accuracy") return std::make_unique<TopKAccuracy>(TopKAccuracyOptions{.k = 5, .name = name});
   int64_t nc = num_classes > 0 ? num_classes : 2;
   Average avg = nc > 2 ? Average::Macro : Average::Binary;

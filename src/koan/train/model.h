@@ -36,7 +36,8 @@ using LossFn = std::function<Tensor(const Tensor& output, const Tensor& target)>
 // "categorical_crossentropy" (logits + one-hot/probabilities), "binary_crossentropy" (logits +
 // 0/1 targets), "mse"/"mean_squared_error", "mae"/"mean_absolute_error", "huber".
 LossFn loss_by_name(const std::string& name);
-// Keras metric names: "accuracy" (chosen from the loss: sparse, categorical or binary),
+// Keras metric names: "accuracy" (chosen from the loss: sparse, categorical or binary; with
+// binary_crossentropy the outputs are logits, so binary accuracy thresholds them at 0),
 // "sparse_categorical_accuracy", "categorical_accuracy", "binary_accuracy", "top_k_accuracy"
 // (k = 5), "precision", "recall", "f1", "mae", "mse", "rmse", "auc".
 std::unique_ptr<Metric> metric_by_name(const std::string& name, const std::string& loss_name,
