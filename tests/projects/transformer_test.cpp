@@ -6,6 +6,7 @@
 
 #include "koan/autograd/grad_mode.h"
 #include "koan/core/error.h"
+#include "koan/ops/binary.h"
 #include "koan/ops/shape.h"
 #include "koan/tensor/creation.h"
 #include "koan/tensor/random.h"
