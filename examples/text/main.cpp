@@ -1,7 +1,7 @@
 // Character-level LSTM and GRU language models on Moby Dick (issue 6, project 4).
 //
 //   scripts/get-data moby-dick
-//   build/examples/koan_text                        # LSTM then GRU, 10 minutes each, 1 thread
+//   build/examples/koan_text                        # LSTM then GRU, 10 CPU-minutes each, 1 thread
 //   build/examples/koan_text --model lstm --minutes 2
 //
 // The last 10% of the characters are held out; the add-one bigram model is the baseline; the
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   std::vector<double> temperatures{0.5, 0.8, 1.0};
   app.add_option("--data", data, "Moby Dick text (scripts/get-data moby-dick)");
   app.add_option("--model", model, "lstm, gru or both")->check(CLI::IsMember({"lstm", "gru", "both"}));
-  app.add_option("--minutes", o.minutes, "Training time per model (evaluations not counted)");
+  app.add_option("--minutes", o.minutes, "CPU minutes of training per model (evaluations not counted)");
   app.add_option("--steps", o.max_steps, "Stop after this many steps (0: only the time limit)");
   app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations");
   app.add_option("--eval-chars", o.eval_chars, "Evaluate during training on the first N held-out chars (0: all)");
@@ -67,15 +67,16 @@ int main(int argc, char** argv) {
       r.cell = cell;
       r.vocab = corpus.vocab_size();
       text::CharRNN net(r);
-      std::printf("%s: %lld parameters; batch %lld x %lld chars, Adam %g, clip %g, %g minutes, %d thread(s)\n",
+      std::printf("%s: %lld parameters; batch %lld x %lld chars, Adam %g, clip %g, %g CPU minutes, %d thread(s)\n",
                   net.repr().c_str(), static_cast<long long>(net.num_parameters()), static_cast<long long>(o.batch),
                   static_cast<long long>(o.context), o.lr, o.clip, o.minutes, threads);
       o.seed = seed;
       auto res = text::train_char_model(net, corpus, o);
       // The figure reported is on the whole held-out text, even if training evaluated a prefix.
       const double final_nats = o.eval_chars > 0 ? net.heldout_nats(corpus.heldout, o.context, o.batch) : res.heldout_nats;
-      std::printf("%s: held-out %.4f nats/char after %lld steps (%.1f min of training); bigram %.4f\n", cell.c_str(),
-                  final_nats, static_cast<long long>(res.steps), res.train_seconds / 60, bigram);
+      std::printf("%s: held-out %.4f nats/char after %lld steps (%.1f CPU min, %.1f min wall of training); bigram %.4f\n",
+                  cell.c_str(), final_nats, static_cast<long long>(res.steps), res.train_cpu_seconds / 60,
+                  res.train_seconds / 60, bigram);
       finals.push_back({cell, final_nats});
       res.history.save_csv(out + "/" + cell + "_history.csv");
       res.history.plot_svg(out + "/" + cell + "_curves.svg", "char " + cell + " on Moby Dick (one point per " +

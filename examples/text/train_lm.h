@@ -20,7 +20,7 @@ struct LMTrainOptions {
   int64_t context = 128;
   double lr = 2e-3;          // Adam
   double clip = 1.0;         // global gradient norm; 0: none
-  double minutes = 10;       // training time budget (evaluations not counted) ...
+  double minutes = 10;       // training budget in CPU minutes of this process (evaluations not counted) ...
   int64_t max_steps = 0;     // ... or a number of steps (> 0 stops there, whichever comes first)
   int64_t eval_every = 250;  // steps between held-out evaluations (and one at the end)
   int64_t eval_chars = 0;    // evaluate on the first N held-out characters; 0: all of them
@@ -30,13 +30,14 @@ struct LMTrainOptions {
 
 struct LMTrainResult {
   // Per evaluation: loss (train, mean since the previous one) and val_loss (held-out), at these
-  // steps and seconds of training.
+  // steps and CPU seconds of training.
   koan::train::History history;
   std::vector<int64_t> eval_steps;
   std::vector<double> eval_seconds;
   double heldout_nats = 0;       // at the end, on all eval characters
   int64_t steps = 0;
-  double train_seconds = 0;      // without the evaluations
+  double train_seconds = 0;      // wall time of the training steps (evaluations excluded)
+  double train_cpu_seconds = 0;  // CPU time of the process during those steps (the budget)
 };
 
 LMTrainResult train_char_model(CharModel& model, const CharCorpus& corpus, const LMTrainOptions& o);

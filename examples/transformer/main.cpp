@@ -2,7 +2,7 @@
 // the same training time (issue 6, project 8).  Same split, loop and measure as examples/text.
 //
 //   scripts/get-data moby-dick
-//   build/examples/koan_transformer                          # transformer, then LSTM 416, 10 min each
+//   build/examples/koan_transformer                          # transformer, then LSTM 416, 10 CPU-minutes each
 //   build/examples/koan_transformer --models transformer --minutes 2
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   double temperature = 0.8;
   app.add_option("--data", data, "Moby Dick text (scripts/get-data moby-dick)");
   app.add_option("--models", models, "transformer and/or lstm")->delimiter(',');
-  app.add_option("--minutes", o.minutes, "Training time per model (evaluations not counted)");
+  app.add_option("--minutes", o.minutes, "CPU minutes of training per model (evaluations not counted)");
   app.add_option("--steps", o.max_steps, "Stop after this many steps (0: only the time limit)");
   app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations");
   app.add_option("--eval-chars", o.eval_chars, "Evaluate during training on the first N held-out chars (0: all)");
@@ -80,15 +80,15 @@ int main(int argc, char** argv) {
         net = std::make_shared<text::CharRNN>(r);
         oo.lr = lstm_lr;
       }
-      std::printf("%s: %lld parameters; batch %lld x %lld chars, Adam %g, clip %g, %g minutes, %d thread(s)\n",
+      std::printf("%s: %lld parameters; batch %lld x %lld chars, Adam %g, clip %g, %g CPU minutes, %d thread(s)\n",
                   net->repr().c_str(), static_cast<long long>(net->num_parameters()), static_cast<long long>(o.batch),
                   static_cast<long long>(o.context), oo.lr, o.clip, o.minutes, threads);
       auto res = text::train_char_model(*net, corpus, oo);
       const double final_nats = o.eval_chars > 0 ? net->heldout_nats(corpus.heldout, o.context, o.batch) : res.heldout_nats;
       char line[256];
-      std::snprintf(line, sizeof line, "%-12s %9lld params  %6lld steps  %5.1f min  held-out %.4f nats/char",
+      std::snprintf(line, sizeof line, "%-12s %9lld params  %6lld steps  %5.1f CPU min  held-out %.4f nats/char",
                     kind.c_str(), static_cast<long long>(net->num_parameters()), static_cast<long long>(res.steps),
-                    res.train_seconds / 60, final_nats);
+                    res.train_cpu_seconds / 60, final_nats);
       std::printf("%s\n", line);
       lines.push_back(line);
       res.history.save_csv(out + "/" + kind + "_history.csv");
