@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   std::string data = "data/moby-dick/moby-dick.txt", out = "runs/transformer", prime = "Call me ";
   std::vector<std::string> models{"transformer", "lstm"};
   text::LMTrainOptions o;
-  o.lr = 1e-3;
+  o.lr = 2e-3;  // the LSTM's too: one optimizer setting for both
   text::CharTransformerOptions t;
   text::CharRNNOptions r{.cell = "lstm", .embed = 64, .hidden = 416};
   double lstm_lr = 2e-3;
