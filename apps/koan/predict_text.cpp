@@ -26,28 +26,33 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 // SST's tokens are lower-cased, with punctuation and the clitics 's n't 're 've 'll 'd 'm apart
-// ("it 's not funny ."): raw text is brought to that form, and text already in it is unchanged.
-std::vector<std::string> tokenize(const std::string& sentence) {
+// ("it 's not funny ."): raw text is brought to that form.  A word the vocabulary knows is kept
+// whole ("...", "mr.", "--"), so text already tokenised as SST's is read exactly as in training.
+std::vector<std::string> tokenize(const std::string& sentence, const std::map<std::string, int64_t>& vocab) {
   std::string s = sentence;
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   std::vector<std::string> out;
   std::istringstream words(s);
   for (std::string w; words >> w;) {
+    if (vocab.count(w)) {
+      out.push_back(w);
+      continue;
+    }
     std::vector<std::string> tail;
     // Trailing punctuation: "funny." -> "funny", "."
-    while (w.size() > 1 && std::string(".,!?;:\")").find(w.back()) != std::string::npos) {
+    while (w.size() > 1 && !vocab.count(w) && std::string(".,!?;:\")").find(w.back()) != std::string::npos) {
       tail.insert(tail.begin(), std::string(1, w.back()));
       w.pop_back();
     }
     // Leading punctuation: "(funny" -> "(", "funny"
-    while (w.size() > 1 && std::string("\"(").find(w.front()) != std::string::npos) {
+    while (w.size() > 1 && !vocab.count(w) && std::string("\"(").find(w.front()) != std::string::npos) {
       out.emplace_back(1, w.front());
       w.erase(w.begin());
     }
     std::string clitic;
     for (const char* c : {"n't", "'s", "'re", "'ve", "'ll", "'d", "'m"}) {
       const std::string cl = c;
-      if (w.size() > cl.size() && w.compare(w.size() - cl.size(), cl.size(), cl) == 0) {
+      if (!vocab.count(w) && w.size() > cl.size() && w.compare(w.size() - cl.size(), cl.size(), cl) == 0) {
         clitic = cl;
         w.resize(w.size() - cl.size());
         break;
@@ -131,7 +136,7 @@ int predict_text(const std::string& model_path, const std::string& input, int64_
   for (int64_t i = 0; i < n; ++i) {
     const std::string& sentence = in.sentences[static_cast<size_t>(i)];
     std::vector<int64_t> ids;
-    for (const std::string& t : tokenize(sentence)) ids.push_back(vocab.count(t) ? vocab[t] : unk);
+    for (const std::string& t : tokenize(sentence, vocab)) ids.push_back(vocab.count(t) ? vocab[t] : unk);
     if (ids.empty()) ids.push_back(unk);
     Tensor probs = softmax(net->forward(from_vector(ids, Shape{1, static_cast<int64_t>(ids.size())})), 1);
     auto [p, cls] = max(probs, 1);
