@@ -4,6 +4,7 @@
 //   koan train configs/fashion_mnist_cnn.json --resume      (after an interruption)
 //   koan evaluate runs/fashion_mnist_cnn/model.koan --data fashion-mnist
 //   koan predict runs/fashion_mnist_cnn/model.koan images.idx.gz
+//   koan predict runs/sentiment/bilstm.koan sentences.txt      # or a TSV with a "sentence" column
 //   koan summary configs/fashion_mnist_cnn.json
 //   koan plot runs/fashion_mnist_cnn/history.csv
 #include <CLI/CLI.hpp>
@@ -17,6 +18,7 @@
 #include "koan/train/history.h"
 #include "koan/train/model.h"
 #include "koan/train/model_file.h"
+#include "predict_text.h"
 #include "train_config.h"
 
 using namespace koan;
@@ -60,6 +62,8 @@ int cmd_evaluate(const std::string& model_path, const std::string& dataset, cons
 }
 
 int cmd_predict(const std::string& model_path, const std::string& input, int64_t limit) {
+  // Text classifiers (examples/sentiment) read sentences: a TSV or plain-text file.
+  if (app::is_text_model(train::model_architecture(model_path))) return app::predict_text(model_path, input, limit);
   auto net = train::load_model(model_path);
   // Inputs: an IDX image file (as the datasets ship) or a safetensors file with an "input" tensor.
   Tensor x;
@@ -127,7 +131,10 @@ int main(int argc, char** argv) {
 
   auto* predict = app.add_subcommand("predict", "Class and probability for each input");
   predict->add_option("model", model_path, "Model file written by koan train")->required();
-  predict->add_option("input", input, "IDX images (.gz or raw) or a safetensors file with \"input\"")->required();
+  predict->add_option("input", input,
+                      "IDX images (.gz or raw), a safetensors file with \"input\", or for a text model "
+                      "a TSV (\"sentence\" column) or plain-text file of sentences")
+      ->required();
   predict->add_option("--limit", limit, "Only the first N inputs");
 
   auto* summary = app.add_subcommand("summary", "Layer table of a model file or config");

@@ -38,6 +38,7 @@
 #include "koan/ops/pool.h"
 #include "koan/nn/conv.h"
 #include "koan/nn/pool.h"
+#include "koan/nn/global_pool.h"
 #include "koan/optim/adagrad.h"
 #include "koan/optim/adam.h"
 #include "koan/optim/adamax.h"

@@ -245,6 +245,33 @@ TEST(TransformerEncoderLayer, MatchesPyTorchInEvalMode) {
   }
 }
 
+// The block of a decoder-only language model (examples/transformer): is_causal, or the same
+// mask given as src_mask, matches torch's layer under src_mask, gradients included.
+TEST(TransformerEncoderLayer, CausalMatchesPyTorchWithGradients) {
+  Fixture fx("rnn");
+  auto names = fx.cases("causal_encoder");
+  ASSERT_EQ(names.size(), 2u);
+  for (const std::string& name : names) {
+    SCOPED_TRACE(name);
+    const std::string pre = name + "/";
+    auto c = cfg(fx, pre);  // d_model, nhead, dim_ff, gelu, batch_first, norm_first
+    nn::TransformerEncoderLayer m({.d_model = c[0], .nhead = c[1], .dim_feedforward = c[2], .dropout = 0.1,
+                                   .activation = c[3] ? "gelu" : "relu", .batch_first = c[4] != 0,
+                                   .norm_first = c[5] != 0, .dtype = DType::Float64});
+    load_params(m, fx, pre);
+    m.eval();
+    Tensor src = fx.get(pre + "src").clone().requires_grad_();
+    Tensor y = m.forward(src, Tensor(), Tensor(), /*is_causal=*/true);
+    EXPECT_TRUE(testing::close(y, fx.get(pre + "out"), 1e-9, 1e-10)) << "is_causal";
+    EXPECT_TRUE(testing::close(m.forward(src, fx.get(pre + "mask")), fx.get(pre + "out"), 1e-9, 1e-10)) << "src_mask";
+    // Without the mask the output differs (the earlier positions would see the later ones).
+    EXPECT_FALSE(allclose(m.forward(src), y));
+    std::vector<std::pair<std::string, Tensor>> wrt{{"src", src}};
+    for (auto& [n, p] : m.named_parameters()) wrt.push_back({n, p});
+    expect_grads(sum(mul(y, fx.get(pre + "gout"))), wrt, fx, pre, 1e-8, 1e-9);
+  }
+}
+
 TEST(ScaledDotProductAttention, WeightsAndCausalMaskingAgree) {
   Tensor q = randn({2, 4, 3}), k = randn({2, 4, 3}), v = randn({2, 4, 5});
   auto [o, w] = scaled_dot_product_attention_weights(q, k, v, Tensor(), 0.0, true);

@@ -10,10 +10,12 @@
 #include "koan/nn/dropout.h"
 #include "koan/nn/embedding.h"
 #include "koan/autograd/grad_mode.h"
+#include "koan/nn/global_pool.h"
 #include "koan/nn/init.h"
 #include "koan/nn/linear.h"
 #include "koan/nn/norm.h"
 #include "koan/nn/pool.h"
+#include "koan/nn/rnn.h"
 
 namespace koan::train {
 namespace {
@@ -95,6 +97,16 @@ koan::Padding2 padding2(Spec& s) {
   return koan::Padding2(s.pair("padding", 0));
 }
 
+nn::LSTMOptions recurrent_options(Spec& s) {
+  return nn::LSTMOptions{.input_size = s.integer("input_size"),
+                         .hidden_size = s.integer("hidden_size"),
+                         .num_layers = s.integer("num_layers", 1),
+                         .bias = s.boolean("bias", true),
+                         .batch_first = s.boolean("batch_first", false),
+                         .dropout = s.number("dropout", 0),
+                         .bidirectional = s.boolean("bidirectional", false)};
+}
+
 using Builder = std::function<std::shared_ptr<nn::Module>(Spec&)>;
 
 const std::map<std::string, Builder>& builders() {
@@ -139,6 +151,36 @@ const std::map<std::string, Builder>& builders() {
       {"BatchNorm2d", [](Spec& s) {
          return std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions{
              .num_features = s.integer("num_features"), .eps = s.number("eps", 1e-5), .momentum = s.number("momentum", 0.1)});
+       }},
+      {"LayerNorm", [](Spec& s) {
+         // normalized_shape: an integer (the last dim) or a list of the trailing dims.
+         Shape shape;
+         if (s.has("normalized_shape") && s.raw("normalized_shape").is_array()) {
+           for (const json& d : s.raw("normalized_shape")) {
+             KOAN_CHECK(d.is_number_integer(), ValueError, "model config: LayerNorm.normalized_shape must hold integers, got ",
+                        d.dump());
+             shape.push_back(d.get<int64_t>());
+           }
+         } else {
+           shape = {s.integer("normalized_shape")};
+         }
+         return std::make_shared<nn::LayerNorm>(nn::LayerNormOptions{
+             .normalized_shape = shape, .eps = s.number("eps", 1e-5),
+             .elementwise_affine = s.boolean("elementwise_affine", true)});
+       }},
+      {"Embedding", [](Spec& s) {
+         nn::EmbeddingOptions o{.num_embeddings = s.integer("num_embeddings"), .embedding_dim = s.integer("embedding_dim")};
+         if (s.has("padding_idx")) o.padding_idx = s.integer("padding_idx");
+         return std::make_shared<nn::Embedding>(o);
+       }},
+      // Recurrent layers inside a Sequential pass on their output sequence only (state from zeros).
+      {"LSTM", [](Spec& s) { return std::make_shared<nn::LSTM>(recurrent_options(s)); }},
+      {"GRU", [](Spec& s) { return std::make_shared<nn::GRU>(recurrent_options(s)); }},
+      {"GlobalMaxPool1d", [](Spec& s) {
+         return std::make_shared<nn::GlobalMaxPool1d>(nn::GlobalPool1dOptions{.dim = s.integer("dim", 1)});
+       }},
+      {"GlobalAvgPool1d", [](Spec& s) {
+         return std::make_shared<nn::GlobalAvgPool1d>(nn::GlobalPool1dOptions{.dim = s.integer("dim", 1)});
        }},
       {"ReLU", [](Spec&) { return std::make_shared<nn::ReLU>(); }},
       {"LeakyReLU", [](Spec& s) { return std::make_shared<nn::LeakyReLU>(s.number("negative_slope", 0.01)); }},

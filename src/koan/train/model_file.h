@@ -21,8 +21,9 @@ namespace koan::train {
 
 // One layer from {"type": "...", options...}.  Known types: Linear, Conv1d, Conv2d,
 // ConvTranspose2d, MaxPool1d, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten, Dropout,
-// BatchNorm1d, BatchNorm2d, LayerNorm, Embedding, ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid,
-// Tanh, Softmax, LogSoftmax, Identity.  An unknown type or key is a ValueError naming it.
+// BatchNorm1d, BatchNorm2d, LayerNorm, Embedding, LSTM, GRU (output sequence only),
+// GlobalMaxPool1d, GlobalAvgPool1d, ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softmax,
+// LogSoftmax, Identity.  An unknown type or key is a ValueError naming it.
 std::shared_ptr<nn::Module> build_layer(const nlohmann::json& spec);
 // A Sequential from a JSON array of layer specs (or an object with a "layers" array).
 std::shared_ptr<nn::Sequential> build_sequential(const nlohmann::json& config);
