@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#if defined(__SSE2__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#endif
 
 #include "dqn/replay_buffer.h"
 #include "koan/autograd/grad_mode.h"
@@ -68,6 +72,30 @@ struct BestAgent {
     episode = ep, check = check_mean, moving_avg = ma;
     return true;
   }
+};
+
+// Sets the calling thread's flush-to-zero and denormals-are-zero modes for its scope (the
+// example computes on one thread; koan's worker threads keep their own modes).
+class FlushDenormals {
+ public:
+  explicit FlushDenormals(bool on) {
+#if defined(__SSE2__)
+    saved_ = _mm_getcsr();
+    if (on) _mm_setcsr(saved_ | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
+#else
+    (void)on;
+#endif
+  }
+  ~FlushDenormals() {
+#if defined(__SSE2__)
+    _mm_setcsr(saved_);
+#endif
+  }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_ = 0;
 };
 
 }  // namespace
@@ -157,6 +185,7 @@ SolveRecord solve_record(const std::vector<double>& rewards, int window, double 
 
 DqnResult train_dqn(const DqnConfig& c) {
   check_config(c);
+  FlushDenormals ftz(c.flush_denormals);
   const auto t0 = std::chrono::steady_clock::now();
 
   // Every random stream of the run comes from the seed: same seed, same numbers.

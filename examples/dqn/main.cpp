@@ -53,6 +53,7 @@ void usage() {
       "  --eps-decay N       steps over which epsilon falls from 1 to eps-end (10000)\n"
       "  --eps-end X         final epsilon (0.01)\n"
       "  --gamma X           discount (0.99)\n"
+      "  --keep-denormals    do not flush denormal floats to zero (slow; for comparison)\n"
       "  --eval-episodes N   greedy episodes for the final evaluation (100)\n"
       "  --log-every N       progress line every N episodes (50; 0: none)\n"
       "  --out DIR           model files, history CSV and curves SVG (dqn_runs)\n");
@@ -85,6 +86,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--eps-decay") a.cfg.eps_decay_steps = std::stoll(next());
     else if (k == "--eps-end") a.cfg.eps_end = std::stod(next());
     else if (k == "--gamma") a.cfg.gamma = std::stod(next());
+    else if (k == "--keep-denormals") a.cfg.flush_denormals = false;
     else if (k == "--eval-episodes") a.eval_episodes = std::stoi(next());
     else if (k == "--log-every") a.log_every = std::stoi(next());
     else if (k == "--out") a.out = next();
