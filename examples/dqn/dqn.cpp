@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #if defined(__SSE2__)
 #include <pmmintrin.h>
 #include <xmmintrin.h>
@@ -13,6 +14,7 @@
 #include "koan/core/error.h"
 #include "koan/nn/loss.h"
 #include "koan/ops/index.h"
+#include "koan/ops/inplace.h"
 #include "koan/ops/operators.h"
 #include "koan/ops/reduce.h"
 #include "koan/optim/adam.h"
@@ -34,6 +36,13 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// CPU time of the calling thread (the run is single-threaded; other jobs do not inflate it).
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 void check_config(const DqnConfig& c) {
   auto bad = [](const char* what, double v) {
     KOAN_CHECK(false, ValueError, "train_dqn: ", what, " = ", v, " is out of range");
@@ -43,12 +52,14 @@ void check_config(const DqnConfig& c) {
   if (!(c.lr > 0) || !(c.lr_end > 0)) bad("lr (and lr_end)", c.lr);
   if (c.batch_size < 1) bad("batch_size", static_cast<double>(c.batch_size));
   if (c.buffer_capacity < c.batch_size) bad("buffer_capacity (below batch_size)", static_cast<double>(c.buffer_capacity));
+  if (!(c.target_tau >= 0 && c.target_tau <= 1)) bad("target_tau", c.target_tau);
   if (c.target_update_every < 1) bad("target_update_every", static_cast<double>(c.target_update_every));
   if (!(c.eps_end >= 0 && c.eps_end <= c.eps_start && c.eps_start <= 1)) bad("eps_start/eps_end", c.eps_start);
   if (c.eps_decay_steps < 1) bad("eps_decay_steps", static_cast<double>(c.eps_decay_steps));
   if (!(c.huber_delta > 0)) bad("huber_delta", c.huber_delta);
   if (!(c.clip_norm > 0)) bad("clip_norm", c.clip_norm);
-  if (c.eval_every < 1 || c.eval_episodes < 1) bad("eval_every/eval_episodes", c.eval_every);
+  if (c.eval_every < 1 || c.eval_episodes < 1 || c.confirm_episodes < 0)
+    bad("eval_every/eval_episodes/confirm_episodes", c.eval_every);
   for (int64_t h : c.hidden)
     if (h < 1) bad("a hidden width", static_cast<double>(h));
 }
@@ -194,6 +205,7 @@ DqnResult train_dqn(const DqnConfig& c) {
   // The target network is a deep copy: its own parameters, refreshed from q by value.
   auto target = std::dynamic_pointer_cast<nn::Sequential>(q->clone());
   const std::vector<Tensor> params = q->parameters();
+  std::vector<Tensor> target_params = target->parameters();
   koan::optim::Adam opt(params, {.lr = c.lr});
   CartPole env(stream_seed(c.seed, 1));
   koan::Generator explore(stream_seed(c.seed, 2));
@@ -225,11 +237,16 @@ DqnResult train_dqn(const DqnConfig& c) {
     loss.backward();
     koan::optim::clip_grad_norm_(params, c.clip_norm);
     opt.step();
+    if (c.target_tau > 0) {
+      koan::NoGradGuard no_grad;
+      for (size_t i = 0; i < params.size(); ++i) koan::add_(target_params[i], params[i] - target_params[i], c.target_tau);
+    }
     ++res.updates;
   };
 
   for (int ep = 1; ep <= c.episodes; ++ep) {
-    double lr = c.lr + (c.lr_end - c.lr) * (ep - 1) / std::max(1, c.episodes - 1);
+    // Geometric decay: the same factor each episode, so late (solved) episodes take small steps.
+    double lr = c.lr * std::pow(c.lr_end / c.lr, static_cast<double>(ep - 1) / std::max(1, c.episodes - 1));
     opt.set_lr(0, lr);
     EpisodeLog log;
     log.epsilon = epsilon();
@@ -237,22 +254,26 @@ DqnResult train_dqn(const DqnConfig& c) {
     double total = 0;
     while (true) {
       auto ta = std::chrono::steady_clock::now();
+      double ca = thread_cpu_seconds();
       // Two draws every step, explored or not, keep the streams aligned across settings.
       double u = koan::bits_to_double(explore.next_u64());
       int random_action = static_cast<int>(explore.next_u64() >> 63);
       int a = u < epsilon() ? random_action : greedy_action(*q, obs);
       StepResult s = env.step(a);
       res.act_seconds += seconds_since(ta);
+      res.act_cpu_seconds += thread_cpu_seconds() - ca;
       total += s.reward;
       buffer.push(obs, a, s.reward, s.observation, s.terminated);
       obs = s.observation;
       ++steps;
       if (steps >= c.learning_starts && buffer.size() >= c.batch_size) {
         auto tu = std::chrono::steady_clock::now();
+        double cu = thread_cpu_seconds();
         learn();
         res.update_seconds += seconds_since(tu);
+        res.update_cpu_seconds += thread_cpu_seconds() - cu;
       }
-      if (steps % c.target_update_every == 0) target->load_state_dict(q->state_dict());
+      if (c.target_tau == 0 && steps % c.target_update_every == 0) target->load_state_dict(q->state_dict());
       if (s.terminated || s.truncated) break;
     }
 
@@ -264,6 +285,8 @@ DqnResult train_dqn(const DqnConfig& c) {
     if (ep % c.eval_every == 0 && ma >= c.eval_from) {
       q->eval();
       log.check = evaluate(*q, c.eval_episodes, check_seed).mean;
+      if (log.check >= kSolved && c.confirm_episodes > c.eval_episodes)
+        log.check = evaluate(*q, c.confirm_episodes, check_seed).mean;
       q->train();
       res.checks.emplace_back(ep, log.check);
       if (best.offer(*q, ep, log.check, ma) && !c.save_path.empty())

@@ -12,7 +12,8 @@
 //   learn on a minibatch:  y = r + γ (1 - terminated) Q_target(s', a*),
 //           a* = argmax_a Q_target(s', a)  (DQN)   or   argmax_a Q(s', a)  (Double DQN),
 //           loss = Huber(Q(s, a) - y), gradient norm clipped, one Adam step,
-//   and copy Q into the target network every `target_update_every` steps.
+//   and copy Q into the target network every `target_update_every` steps (or, with target_tau,
+//   move the target a fraction tau toward Q after every learning step: Polyak averaging).
 // A time-limit truncation (200 steps) is not a terminal state: its target still bootstraps,
 // otherwise the same state would be worth ~100 one time and 1 another (the usual reason DQN on
 // CartPole does not stay solved).
@@ -46,20 +47,24 @@ struct DqnConfig {
   bool double_dqn = true;
   double gamma = 0.99;
   double lr = 5e-4;     // Adam
-  double lr_end = 5e-4; // linear decay from lr to lr_end over the run's episodes
+  double lr_end = 5e-4; // geometric decay from lr to lr_end over the run's episodes
   int64_t batch_size = 64;
   int64_t buffer_capacity = 50000;
   int64_t learning_starts = 1000;  // steps of the ε schedule's start before the first update
-  int64_t target_update_every = 500;  // steps between hard copies Q -> target
+  int64_t target_update_every = 500;  // steps between hard copies Q -> target (when target_tau is 0)
+  double target_tau = 0;  // > 0: soft updates after every learning step, target += tau (Q - target)
   double eps_start = 1.0;
   double eps_end = 0.01;
   int64_t eps_decay_steps = 10000;
   double huber_delta = 1.0;
   double clip_norm = 10.0;
   // Greedy checks for keeping the best agent: every `eval_every` episodes once the 100-episode
-  // average reaches `eval_from`, `eval_episodes` greedy episodes on a fixed set of starts.
+  // average reaches `eval_from`, `eval_episodes` greedy episodes on a fixed set of starts; a
+  // check scoring >= 195 is confirmed on `confirm_episodes` starts (the same first ones), and
+  // the confirmed mean is the agent's score.
   int eval_every = 10;
   int eval_episodes = 20;
+  int confirm_episodes = 100;
   double eval_from = 150;
   // Flush denormal floats to zero during the run (torch.set_flush_denormal(True)).  Adam's moment
   // estimates for weights that stop receiving gradient (dead ReLUs) decay geometrically through
@@ -82,7 +87,11 @@ struct DqnResult {
   int best_episode = -1;
   double best_check = -1;
   int64_t env_steps = 0, updates = 0;
+  // Wall-clock seconds, and the training thread's CPU seconds for acting (network + environment)
+  // and learning (sample, targets, forward, backward, clip, Adam): the CPU figures are the ones
+  // to trust on a shared machine.
   double seconds = 0, update_seconds = 0, act_seconds = 0;
+  double update_cpu_seconds = 0, act_cpu_seconds = 0;
 };
 
 struct EvalResult {

@@ -6,6 +6,7 @@
 // For each seed: trains, reports the episode at which the 100-episode average of the training
 // rewards first reaches 195 and whether it stays there, then reloads the best agent from its
 // model file (--out/dqn_seed<S>.koan) and plays 100 greedy episodes with it.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -46,10 +47,12 @@ void usage() {
       "  --seed S            one seed\n"
       "  --threads N         compute threads (1)\n"
       "  --plain             plain DQN target instead of Double DQN\n"
-      "  --lr X --lr-end Y   Adam learning rate, decayed linearly over the episodes (5e-4, 5e-4)\n"
+      "  --lr X --lr-end Y   Adam learning rate, decayed geometrically over the episodes (5e-4, 5e-4)\n"
       "  --hidden A,B        hidden widths (128,128)\n"
       "  --batch N           minibatch (64)\n"
+      "  --replay N          replay buffer capacity in transitions (50000)\n"
       "  --target-every N    steps between target-network copies (500)\n"
+      "  --tau X             soft target updates by X after every learning step instead (0: off)\n"
       "  --eps-decay N       steps over which epsilon falls from 1 to eps-end (10000)\n"
       "  --eps-end X         final epsilon (0.01)\n"
       "  --gamma X           discount (0.99)\n"
@@ -81,7 +84,9 @@ Args parse(int argc, char** argv) {
     else if (k == "--lr") a.cfg.lr = a.cfg.lr_end = std::stod(next());
     else if (k == "--lr-end") a.cfg.lr_end = std::stod(next());
     else if (k == "--hidden") a.cfg.hidden = parse_list(next());
+    else if (k == "--replay") a.cfg.buffer_capacity = std::stoll(next());
     else if (k == "--batch") a.cfg.batch_size = std::stoll(next());
+    else if (k == "--tau") a.cfg.target_tau = std::stod(next());
     else if (k == "--target-every") a.cfg.target_update_every = std::stoll(next());
     else if (k == "--eps-decay") a.cfg.eps_decay_steps = std::stoll(next());
     else if (k == "--eps-end") a.cfg.eps_end = std::stod(next());
@@ -119,10 +124,12 @@ int main(int argc, char** argv) try {
   std::filesystem::create_directories(a.out);
   const dqn::DqnConfig& c = a.cfg;
   std::printf("CartPole-v0, %s, network 4-%s-2, Adam lr %g -> %g, gamma %g, batch %lld, replay %lld, "
-              "target copy every %lld steps, epsilon 1 -> %g over %lld steps, Huber delta %g, clip %g; %d threads\n",
+              "target %s, epsilon 1 -> %g over %lld steps, Huber delta %g, clip %g; %d threads\n",
               c.double_dqn ? "Double DQN" : "DQN", join(c.hidden).c_str(), c.lr, c.lr_end, c.gamma,
               static_cast<long long>(c.batch_size), static_cast<long long>(c.buffer_capacity),
-              static_cast<long long>(c.target_update_every), c.eps_end, static_cast<long long>(c.eps_decay_steps),
+              c.target_tau > 0 ? ("soft tau " + std::to_string(c.target_tau)).c_str()
+                               : ("copy every " + std::to_string(c.target_update_every) + " steps").c_str(),
+              c.eps_end, static_cast<long long>(c.eps_decay_steps),
               c.huber_delta, c.clip_norm, a.threads);
 
   struct Row {
@@ -182,7 +189,7 @@ int main(int argc, char** argv) try {
   }
 
   std::printf("\n| seed | avg100 >= 195 first at episode | stays >= 195 | final avg100 | best agent (episode) "
-              "| greedy mean over %d | min | env steps | ms/step (act) | ms/update | wall s |\n",
+              "| greedy mean over %d | min | env steps | ms/act (wall, CPU) | ms/update (wall, CPU) | wall s |\n",
               a.eval_episodes);
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
   int reached = 0, passed = 0;
@@ -190,13 +197,14 @@ int main(int argc, char** argv) try {
     const auto& r = row.r;
     reached += r.solved_episode > 0;
     passed += row.e.mean >= 195;
-    std::printf("| %llu | %s | %s | %.1f | %d | %.1f | %.0f | %lld | %.3f | %.3f | %.0f |\n",
+    const double n_steps = static_cast<double>(r.env_steps), n_updates = static_cast<double>(std::max<int64_t>(1, r.updates));
+    std::printf("| %llu | %s | %s | %.1f | %d | %.1f | %.0f | %lld | %.3f, %.3f | %.3f, %.3f | %.0f |\n",
                 static_cast<unsigned long long>(row.seed),
                 r.solved_episode > 0 ? std::to_string(r.solved_episode).c_str() : "never",
                 r.solved_episode < 0 ? "-" : r.stayed_solved ? "yes" : ("no (" + std::to_string(r.episodes_below_after_solved) + " episodes below)").c_str(),
                 r.moving_avg.back(), r.best_episode, row.e.mean, row.e.min, static_cast<long long>(r.env_steps),
-                1e3 * r.act_seconds / static_cast<double>(r.env_steps),
-                r.updates ? 1e3 * r.update_seconds / static_cast<double>(r.updates) : 0.0, r.seconds);
+                1e3 * r.act_seconds / n_steps, 1e3 * r.act_cpu_seconds / n_steps, 1e3 * r.update_seconds / n_updates,
+                1e3 * r.update_cpu_seconds / n_updates, r.seconds);
   }
   std::printf("\nreached 195: %d/%zu seeds; best agent >= 195 over %d greedy episodes: %d/%zu seeds\n", reached,
               rows.size(), a.eval_episodes, passed, rows.size());
