@@ -50,6 +50,7 @@ void check_config(const DqnConfig& c) {
   if (c.episodes < 1) bad("episodes", c.episodes);
   if (!(c.gamma >= 0 && c.gamma <= 1)) bad("gamma", c.gamma);
   if (!(c.lr > 0) || !(c.lr_end > 0)) bad("lr (and lr_end)", c.lr);
+  if (!(c.solved_lr_factor > 0 && c.solved_lr_factor <= 1)) bad("solved_lr_factor", c.solved_lr_factor);
   if (c.batch_size < 1) bad("batch_size", static_cast<double>(c.batch_size));
   if (c.buffer_capacity < c.batch_size) bad("buffer_capacity (below batch_size)", static_cast<double>(c.buffer_capacity));
   if (!(c.target_tau >= 0 && c.target_tau <= 1)) bad("target_tau", c.target_tau);
@@ -216,6 +217,7 @@ DqnResult train_dqn(const DqnConfig& c) {
   DqnResult res;
   BestAgent best;
   double window_sum = 0;
+  bool solved = false;
   int64_t steps = 0;
 
   auto epsilon = [&] {
@@ -247,6 +249,7 @@ DqnResult train_dqn(const DqnConfig& c) {
   for (int ep = 1; ep <= c.episodes; ++ep) {
     // Geometric decay: the same factor each episode, so late (solved) episodes take small steps.
     double lr = c.lr * std::pow(c.lr_end / c.lr, static_cast<double>(ep - 1) / std::max(1, c.episodes - 1));
+    if (solved) lr *= c.solved_lr_factor;
     opt.set_lr(0, lr);
     EpisodeLog log;
     log.epsilon = epsilon();
@@ -281,6 +284,7 @@ DqnResult train_dqn(const DqnConfig& c) {
     window_sum += total;
     if (ep > kWindow) window_sum -= res.rewards[ep - 1 - kWindow];
     const double ma = window_sum / std::min(ep, kWindow);
+    if (ep >= kWindow && ma >= kSolved) solved = true;
 
     if (ep % c.eval_every == 0 && ma >= c.eval_from) {
       q->eval();

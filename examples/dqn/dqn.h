@@ -48,6 +48,9 @@ struct DqnConfig {
   double gamma = 0.99;
   double lr = 5e-4;     // Adam
   double lr_end = 5e-4; // geometric decay from lr to lr_end over the run's episodes
+  // Once the 100-episode average first reaches 195, every later lr is multiplied by this: a solved
+  // agent then changes slowly, which keeps it from unlearning the task (1: off).
+  double solved_lr_factor = 1;
   int64_t batch_size = 64;
   int64_t buffer_capacity = 50000;
   int64_t learning_starts = 1000;  // steps of the ε schedule's start before the first update

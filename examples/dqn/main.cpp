@@ -48,6 +48,7 @@ void usage() {
       "  --threads N         compute threads (1)\n"
       "  --plain             plain DQN target instead of Double DQN\n"
       "  --lr X --lr-end Y   Adam learning rate, decayed geometrically over the episodes (5e-4, 5e-4)\n"
+      "  --solved-lr-factor X  lr multiplier once the 100-episode average reaches 195 (1)\n"
       "  --hidden A,B        hidden widths (128,128)\n"
       "  --batch N           minibatch (64)\n"
       "  --replay N          replay buffer capacity in transitions (50000)\n"
@@ -83,6 +84,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--double") a.cfg.double_dqn = true;
     else if (k == "--lr") a.cfg.lr = a.cfg.lr_end = std::stod(next());
     else if (k == "--lr-end") a.cfg.lr_end = std::stod(next());
+    else if (k == "--solved-lr-factor") a.cfg.solved_lr_factor = std::stod(next());
     else if (k == "--hidden") a.cfg.hidden = parse_list(next());
     else if (k == "--replay") a.cfg.buffer_capacity = std::stoll(next());
     else if (k == "--batch") a.cfg.batch_size = std::stoll(next());
