@@ -12,8 +12,8 @@
 //   learn on a minibatch:  y = r + γ (1 - terminated) Q_target(s', a*),
 //           a* = argmax_a Q_target(s', a)  (DQN)   or   argmax_a Q(s', a)  (Double DQN),
 //           loss = Huber(Q(s, a) - y), gradient norm clipped, one Adam step,
-//   and copy Q into the target network every `target_update_every` steps (or, with target_tau,
-//   move the target a fraction tau toward Q after every learning step: Polyak averaging).
+//   and move the target network a fraction tau toward Q (Polyak averaging), or, with tau = 0,
+//   copy Q into it every `target_update_every` steps.
 // A time-limit truncation (200 steps) is not a terminal state: its target still bootstraps,
 // otherwise the same state would be worth ~100 one time and 1 another (the usual reason DQN on
 // CartPole does not stay solved).
@@ -45,17 +45,17 @@ struct DqnConfig {
   int episodes = 1000;
   std::vector<int64_t> hidden = {128, 128};
   bool double_dqn = true;
-  double gamma = 0.99;
-  double lr = 5e-4;     // Adam
-  double lr_end = 5e-4; // geometric decay from lr to lr_end over the run's episodes
+  double gamma = 0.98;  // horizon ~50 steps; 0.99 let the solved agent drift away again
+  double lr = 1e-3;     // Adam
+  double lr_end = 1e-5; // geometric decay from lr to lr_end over the run's episodes
   // Once the 100-episode average first reaches 195, every later lr is multiplied by this: a solved
   // agent then changes slowly, which keeps it from unlearning the task (1: off).
-  double solved_lr_factor = 1;
+  double solved_lr_factor = 0.1;
   int64_t batch_size = 64;
-  int64_t buffer_capacity = 50000;
+  int64_t buffer_capacity = 200000;  // every transition of a 1000-episode run
   int64_t learning_starts = 1000;  // steps of the ε schedule's start before the first update
   int64_t target_update_every = 500;  // steps between hard copies Q -> target (when target_tau is 0)
-  double target_tau = 0;  // > 0: soft updates after every learning step, target += tau (Q - target)
+  double target_tau = 0.005;  // > 0: soft updates after every learning step, target += tau (Q - target)
   double eps_start = 1.0;
   double eps_end = 0.01;
   int64_t eps_decay_steps = 10000;

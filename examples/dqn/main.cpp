@@ -47,16 +47,17 @@ void usage() {
       "  --seed S            one seed\n"
       "  --threads N         compute threads (1)\n"
       "  --plain             plain DQN target instead of Double DQN\n"
-      "  --lr X --lr-end Y   Adam learning rate, decayed geometrically over the episodes (5e-4, 5e-4)\n"
-      "  --solved-lr-factor X  lr multiplier once the 100-episode average reaches 195 (1)\n"
+      "  --lr X --lr-end Y   Adam learning rate, decayed geometrically over the episodes (1e-3, 1e-5);\n"
+      "                      --lr alone sets both (a constant rate)\n"
+      "  --solved-lr-factor X  lr multiplier once the 100-episode average reaches 195 (0.1)\n"
       "  --hidden A,B        hidden widths (128,128)\n"
       "  --batch N           minibatch (64)\n"
-      "  --replay N          replay buffer capacity in transitions (50000)\n"
-      "  --target-every N    steps between target-network copies (500)\n"
-      "  --tau X             soft target updates by X after every learning step instead (0: off)\n"
+      "  --replay N          replay buffer capacity in transitions (200000)\n"
+      "  --target-every N    steps between target-network copies when --tau is 0 (500)\n"
+      "  --tau X             soft target updates by X after every learning step (0.005; 0: hard copies)\n"
       "  --eps-decay N       steps over which epsilon falls from 1 to eps-end (10000)\n"
       "  --eps-end X         final epsilon (0.01)\n"
-      "  --gamma X           discount (0.99)\n"
+      "  --gamma X           discount (0.98)\n"
       "  --keep-denormals    do not flush denormal floats to zero (slow; for comparison)\n"
       "  --eval-episodes N   greedy episodes for the final evaluation (100)\n"
       "  --log-every N       progress line every N episodes (50; 0: none)\n"
@@ -125,9 +126,9 @@ int main(int argc, char** argv) try {
   koan::set_num_threads(a.threads);
   std::filesystem::create_directories(a.out);
   const dqn::DqnConfig& c = a.cfg;
-  std::printf("CartPole-v0, %s, network 4-%s-2, Adam lr %g -> %g, gamma %g, batch %lld, replay %lld, "
+  std::printf("CartPole-v0, %s, network 4-%s-2, Adam lr %g -> %g (x%g once solved), gamma %g, batch %lld, replay %lld, "
               "target %s, epsilon 1 -> %g over %lld steps, Huber delta %g, clip %g; %d threads\n",
-              c.double_dqn ? "Double DQN" : "DQN", join(c.hidden).c_str(), c.lr, c.lr_end, c.gamma,
+              c.double_dqn ? "Double DQN" : "DQN", join(c.hidden).c_str(), c.lr, c.lr_end, c.solved_lr_factor, c.gamma,
               static_cast<long long>(c.batch_size), static_cast<long long>(c.buffer_capacity),
               c.target_tau > 0 ? ("soft tau " + std::to_string(c.target_tau)).c_str()
                                : ("copy every " + std::to_string(c.target_update_every) + " steps").c_str(),
