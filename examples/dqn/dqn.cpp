@@ -12,6 +12,7 @@
 #include "dqn/replay_buffer.h"
 #include "koan/autograd/grad_mode.h"
 #include "koan/core/error.h"
+#include "koan/core/parallel.h"
 #include "koan/nn/loss.h"
 #include "koan/ops/index.h"
 #include "koan/ops/inplace.h"
@@ -48,6 +49,7 @@ void check_config(const DqnConfig& c) {
     KOAN_CHECK(false, ValueError, "train_dqn: ", what, " = ", v, " is out of range");
   };
   if (c.episodes < 1) bad("episodes", c.episodes);
+  if (c.threads < 1) bad("threads", c.threads);
   if (!(c.gamma >= 0 && c.gamma <= 1)) bad("gamma", c.gamma);
   if (!(c.lr > 0) || !(c.lr_end > 0)) bad("lr (and lr_end)", c.lr);
   if (!(c.solved_lr_factor > 0 && c.solved_lr_factor <= 1)) bad("solved_lr_factor", c.solved_lr_factor);
@@ -108,6 +110,18 @@ class FlushDenormals {
 
  private:
   unsigned saved_ = 0;
+};
+
+// Runs its scope on `n` threads and restores the previous count.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : saved_(koan::get_num_threads()) { koan::set_num_threads(n); }
+  ~ThreadCount() { koan::set_num_threads(saved_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  int saved_;
 };
 
 }  // namespace
@@ -198,6 +212,7 @@ SolveRecord solve_record(const std::vector<double>& rewards, int window, double 
 DqnResult train_dqn(const DqnConfig& c) {
   check_config(c);
   FlushDenormals ftz(c.flush_denormals);
+  ThreadCount threads(c.threads);
   const auto t0 = std::chrono::steady_clock::now();
 
   // Every random stream of the run comes from the seed: same seed, same numbers.

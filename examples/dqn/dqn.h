@@ -74,6 +74,9 @@ struct DqnConfig {
   // the denormal range, where x86 arithmetic is ~100x slower: without this, the in-place
   // multiplies of Adam's step dominate the run.
   bool flush_denormals = true;
+  // koan's threads during the run.  The ops here are tiny; with more than one thread every
+  // matrix product wakes the others, which on a busy machine made a test 35x slower.
+  int threads = 1;
   std::string save_path;  // the best agent as a koan model file; empty: kept in memory only
   // Called after every episode (progress printing); may be empty.
   std::function<void(const EpisodeLog&)> on_episode;

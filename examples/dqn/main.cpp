@@ -145,6 +145,7 @@ int main(int argc, char** argv) try {
   for (uint64_t seed : a.seeds) {
     dqn::DqnConfig cfg = a.cfg;
     cfg.seed = seed;
+    cfg.threads = a.threads;
     cfg.save_path = a.out + "/dqn_seed" + std::to_string(seed) + ".koan";
     cfg.on_episode = [&](const dqn::EpisodeLog& l) {
       if (a.log_every > 0 && (l.episode % a.log_every == 0 || l.episode == cfg.episodes)) {
