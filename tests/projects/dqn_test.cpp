@@ -208,6 +208,21 @@ dqn::DqnConfig small_config(uint64_t seed, int episodes) {
           .eval_from = 0};
 }
 
+TEST(DqnTraining, RejectsBadSettingsNamingThem) {
+  auto expect_error = [](dqn::DqnConfig c, const std::string& what) {
+    try {
+      dqn::train_dqn(c);
+      FAIL() << what << " accepted";
+    } catch (const ValueError& e) {
+      EXPECT_NE(std::string(e.what()).find("train_dqn: " + what), std::string::npos) << e.what();
+    }
+  };
+  expect_error({.episodes = 0}, "episodes = 0");
+  expect_error({.gamma = 1.5}, "gamma = 1.5");
+  expect_error({.target_tau = -0.1}, "target_tau = -0.1");
+  expect_error({.threads = 0}, "threads = 0");
+}
+
 TEST(DqnTraining, SameSeedSameNumbers) {
   auto a = dqn::train_dqn(small_config(4, 25));
   auto b = dqn::train_dqn(small_config(4, 25));
