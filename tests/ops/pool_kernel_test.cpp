@@ -98,6 +98,33 @@ TEST(MaxPoolKernel, GenericPathFollowsTheRule) {
   }
 }
 
+// The backward scatters each window's gradient to its argmax and zeros the rest.  gx starts as
+// garbage, so an element the kernel forgot to write fails.
+TEST(MaxPoolKernel, BackwardWritesTheGradientAtTheArgmaxAndZerosElsewhere) {
+  Generator gen(7);
+  for (PoolGeom g : {geom(3, 26, 26, 2, 2, 0, 1, false), geom(5, 11, 11, 2, 2, 0, 1, false),
+                     geom(2, 5, 7, 2, 2, 0, 1, false), geom(2, 5, 7, 3, 2, 1, 1, false),
+                     geom(2, 7, 9, 2, 2, 0, 1, true)}) {
+    SCOPED_TRACE(str(g.h, "x", g.w, " k", g.kh, " p", g.ph));
+    for (DType dt : {DType::Float32, DType::Float64}) {
+      Tensor x = randint(0, 3, {g.planes, g.h, g.w}, {}, &gen).to(dt);  // ties
+      Tensor out = empty({g.planes, g.oh, g.ow}, {.dtype = dt}), idx = empty({g.planes, g.oh, g.ow}, {.dtype = DType::Int64});
+      kernels::max_pool2d(x, g, out, idx);
+      Tensor gy = randn({g.planes, g.oh, g.ow}, {.dtype = dt}, &gen);
+      Tensor gx = full({g.planes, g.h, g.w}, 123.0, {.dtype = dt});
+      kernels::max_pool2d_backward(gy, idx, g, gx);
+      Tensor want = zeros({g.planes, g.h, g.w}, {.dtype = DType::Float64});
+      Tensor gy64 = gy.to(DType::Float64);
+      for (int64_t p = 0; p < g.planes; ++p)
+        for (int64_t k = 0; k < g.oh * g.ow; ++k) {
+          const int64_t at = idx.data_ptr<int64_t>()[p * g.oh * g.ow + k];
+          want.data_ptr<double>()[p * g.h * g.w + at] += gy64.data_ptr<double>()[p * g.oh * g.ow + k];
+        }
+      EXPECT_TRUE(testing::close(gx.to(DType::Float64), want, 1e-6, 1e-6));
+    }
+  }
+}
+
 TEST(MaxPoolKernel, AllNegativeInfinityPicksTheFirstTap) {
   const float inf = std::numeric_limits<float>::infinity();
   Tensor x = full({1, 4, 4}, -inf);
