@@ -113,6 +113,13 @@ Tensor sigmoid(const Tensor& x) {
 Tensor relu(const Tensor& x) {
   return unary_op("ReluBackward", UnaryOp::Relu, x, false,
                   [](const Tensor& g, const Tensor& x, const Tensor&) {
+                    // One fused pass when nothing records this backward (the common case);
+                    // under create_graph, ops that differentiate again.
+                    if (!autograd::needs_grad({&g}) && g.dtype() == x.dtype() && g.shape() == x.shape()) {
+                      Tensor gx = new_output(x.shape(), x.dtype());
+                      kernels::relu_backward(detach(g), detach(x), gx);
+                      return gx;
+                    }
                     return mul(g, constant(UnaryOp::Step, x));
                   });
 }

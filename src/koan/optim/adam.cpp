@@ -4,6 +4,7 @@
 
 #include "koan/ops/binary.h"
 #include "koan/ops/inplace.h"
+#include "koan/ops/optim_step.h"
 #include "koan/ops/unary.h"
 #include "koan/tensor/creation.h"
 
@@ -50,6 +51,17 @@ void adam_update(const O& o, Tensor& p, const Tensor& g, ParamState& st) {
   add_(p, div(m, denom), -step_size);
 }
 
+// The one-pass kernel for the common case; false where it does not apply (then op by op).
+template <class O>
+bool fused_update(const O& o, bool decoupled, Tensor& p, const Tensor& grad, ParamState& st) {
+  Tensor no_vmax;
+  Tensor& vmax = o.amsgrad ? st["max_exp_avg_sq"] : no_vmax;
+  if (o.amsgrad && !vmax.defined()) vmax = zeros_like(p);
+  AdamStep a{.lr = o.lr, .beta1 = o.betas.first, .beta2 = o.betas.second, .eps = o.eps,
+             .weight_decay = o.weight_decay, .decoupled = decoupled, .maximize = o.maximize, .step = st.step};
+  return fused_adam_step_(p, grad, st["exp_avg"], st["exp_avg_sq"], vmax, a);
+}
+
 void init_moments(Tensor& p, ParamState& st) {
   if (st.buffers.count("exp_avg")) return;
   st["exp_avg"] = zeros_like(p);
@@ -65,6 +77,7 @@ void Adam::step() {
     const AdamOptions& o = options_[gi];
     init_moments(p, st);
     ++st.step;
+    if (fused_update(o, false, p, grad, st)) return;
     Tensor g = o.maximize ? neg(grad) : grad;
     if (o.weight_decay != 0) g = add(g, p, o.weight_decay);
     adam_update(o, p, g, st);
@@ -76,6 +89,7 @@ void AdamW::step() {
     const AdamWOptions& o = options_[gi];
     init_moments(p, st);
     ++st.step;
+    if (fused_update(o, true, p, grad, st)) return;
     Tensor g = o.maximize ? neg(grad) : grad;
     mul_(p, 1 - o.lr * o.weight_decay);
     adam_update(o, p, g, st);

@@ -2,8 +2,10 @@
 
 #include "koan/ops/binary.h"
 #include "koan/ops/inplace.h"
+#include "koan/ops/optim_step.h"
 #include "koan/ops/shape.h"
 #include "koan/ops/unary.h"
+#include "koan/tensor/creation.h"
 
 namespace koan::optim {
 
@@ -20,6 +22,16 @@ void SGD::step() {
   for_each_param([&](size_t g, Tensor& p, const Tensor& grad, ParamState& st) {
     const SGDOptions& o = options_[g];
     ++st.step;
+    {
+      Tensor no_buf;
+      Tensor& buf = o.momentum != 0 ? st["momentum_buffer"] : no_buf;
+      const bool first = o.momentum != 0 && !buf.defined();
+      if (first) buf = empty_like(p);
+      SgdStep s{.lr = o.lr, .momentum = o.momentum, .dampening = o.dampening, .weight_decay = o.weight_decay,
+                .nesterov = o.nesterov, .maximize = o.maximize, .first = first};
+      if (fused_sgd_step_(p, grad, buf, s)) return;
+      if (first) buf = Tensor();  // the op-by-op rule below creates it
+    }
     Tensor d = o.maximize ? neg(grad) : grad;
     if (o.weight_decay != 0) d = add(d, p, o.weight_decay);
     if (o.momentum != 0) {

@@ -228,6 +228,12 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, do
   });
 }
 
+void relu_backward(const Tensor& g, const Tensor& x, const Tensor& out) {
+  visit_floating(out.dtype(), "relu backward", [&]<class T>() {
+    map_kernel<T, T, T>(out, [](T gv, T xv) { return xv > T(0) ? gv : T(0); }, g, x);
+  });
+}
+
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
   visit_dtype(out.dtype(), [&]<class T>() {
     map_kernel<T, bool, T, T>(out, [](bool c, T x, T y) { return c ? x : y; }, cond, a, b);

@@ -1,6 +1,8 @@
 // Max and average pooling, one plane (sample, channel) per task.
 #include "koan/kernels/pool.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -20,6 +22,106 @@ void tap_range(int64_t start, int64_t d, int64_t k, int64_t size, int64_t& lo, i
   lo = start >= 0 ? 0 : (-start + d - 1) / d;
   hi = size - start <= 0 ? 0 : std::min(k, (size - start + d - 1) / d);
   hi = std::max(hi, lo);
+}
+
+// The common 2x2 window with stride 2, no padding or dilation, every window inside the input.
+bool is_pool2x2(const PoolGeom& g) {
+  return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0 && g.dh == 1 && g.dw == 1 &&
+         2 * g.oh <= g.h && 2 * g.ow <= g.w;
+}
+
+// One output row of 2x2 max pooling: out[q], idx[q] for q in [0, ow), from input rows x0 and x1
+// (the next one); row0 is x0's flat position in its plane, w the plane's width.  The taps are
+// visited in the generic loop's order (row by row) with its update rule, v > best or v is NaN,
+// as selects instead of branches (on ReLU outputs, full of ties and equal zeros, the generic
+// loop's "new max?" branch mispredicts about once per window), so values and indices agree with
+// it exactly: the first index on ties, the last NaN.
+template <class T>
+void pool2x2_row_scalar(const T* x0, const T* x1, int64_t q0, int64_t ow, int64_t row0, int64_t w, T* out,
+                        int64_t* idx) {
+  for (int64_t q = q0; q < ow; ++q) {
+    const T a = x0[2 * q], b = x0[2 * q + 1], c = x1[2 * q], d = x1[2 * q + 1];
+    T best = a;
+    int tap = 0;  // 0 = (0, 0), 1 = (0, 1), 2 = (1, 0), 3 = (1, 1)
+    bool take = (b > best) | (b != b);
+    best = take ? b : best;
+    tap = take ? 1 : tap;
+    take = (c > best) | (c != c);
+    best = take ? c : best;
+    tap = take ? 2 : tap;
+    take = (d > best) | (d != d);
+    best = take ? d : best;
+    tap = take ? 3 : tap;
+    out[q] = best;
+    idx[q] = row0 + (tap >> 1) * w + 2 * q + (tap & 1);
+  }
+}
+
+template <class T>
+void pool2x2_row(const T* x0, const T* x1, int64_t ow, int64_t row0, int64_t w, T* out, int64_t* idx) {
+  pool2x2_row_scalar(x0, x1, 0, ow, row0, w, out, idx);
+}
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+// GCC 12's intrinsic headers start some vectors from _mm*_undefined_*(), which -O3 reports as
+// maybe-uninitialized (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// float32, 16 outputs at a time (GCC does not vectorise the selects above by itself): the
+// even / odd columns of two input rows are split with permutes, each tap's "take" is a mask.
+template <>
+void pool2x2_row<float>(const float* x0, const float* x1, int64_t ow, int64_t row0, int64_t w, float* out,
+                        int64_t* idx) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i lane_lo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+  const __m512i lane_hi = _mm512_add_epi64(lane_lo, _mm512_set1_epi64(16));
+  const __m512i one64 = _mm512_set1_epi64(1), two64 = _mm512_set1_epi64(2), wv = _mm512_set1_epi64(w);
+  auto step = [&](int64_t q, int64_t n) {  // outputs [q, q + n), n <= 16
+    const __mmask16 lo = n >= 8 ? __mmask16(0xFFFF) : __mmask16((1u << (2 * n)) - 1);
+    const __mmask16 hi = n > 8 ? __mmask16((1u << (2 * n - 16)) - 1) : __mmask16(0);
+    const __m512 r0a = _mm512_maskz_loadu_ps(lo, x0 + 2 * q), r0b = _mm512_maskz_loadu_ps(hi, x0 + 2 * q + 16);
+    const __m512 r1a = _mm512_maskz_loadu_ps(lo, x1 + 2 * q), r1b = _mm512_maskz_loadu_ps(hi, x1 + 2 * q + 16);
+    const __m512 a = _mm512_permutex2var_ps(r0a, even, r0b), b = _mm512_permutex2var_ps(r0a, odd, r0b);
+    const __m512 c = _mm512_permutex2var_ps(r1a, even, r1b), d = _mm512_permutex2var_ps(r1a, odd, r1b);
+    __m512 best = a;
+    __m512i tap = _mm512_setzero_si512();
+    auto take = [&](__m512 v, int t) {
+      const __mmask16 m = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+      best = _mm512_mask_mov_ps(best, m, v);
+      tap = _mm512_mask_mov_epi32(tap, m, _mm512_set1_epi32(t));
+    };
+    take(b, 1);
+    take(c, 2);
+    take(d, 3);
+    const __mmask16 keep = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    _mm512_mask_storeu_ps(out + q, keep, best);
+    const __m512i base = _mm512_set1_epi64(row0 + 2 * q);
+    auto index = [&](__m256i t32, __m512i lane) {  // row0 + 2q + 2 lane + (t & 1) + (t >> 1) w
+      const __m512i t = _mm512_cvtepi32_epi64(t32);
+      __m512i i = _mm512_add_epi64(_mm512_add_epi64(base, lane), _mm512_and_si512(t, one64));
+      return _mm512_mask_add_epi64(i, _mm512_test_epi64_mask(t, two64), i, wv);
+    };
+    _mm512_mask_storeu_epi64(idx + q, __mmask8(keep), index(_mm512_castsi512_si256(tap), lane_lo));
+    _mm512_mask_storeu_epi64(idx + q + 8, __mmask8(keep >> 8), index(_mm512_extracti64x4_epi64(tap, 1), lane_hi));
+  };
+  int64_t q = 0;
+  for (; q + 16 <= ow; q += 16) step(q, 16);
+  if (q < ow) step(q, ow - q);
+}
+#pragma GCC diagnostic pop
+#endif
+
+template <class T>
+void max_pool2x2_impl(const T* x, const PoolGeom& g, T* out, int64_t* idx) {
+  const int64_t W = g.w, OH = g.oh, OW = g.ow, HW = g.h * W, P = OH * OW;
+  parallel_for(0, g.planes, plane_grain(HW), [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p)
+      for (int64_t r = 0; r < OH; ++r) {
+        const T* x0 = x + p * HW + 2 * r * W;
+        pool2x2_row<T>(x0, x0 + W, OW, 2 * r * W, W, out + p * P + r * OW, idx + p * P + r * OW);
+      }
+  });
 }
 
 template <class T>
@@ -129,7 +231,13 @@ void window_avg_adjoint_impl(const Tensor& gyt, const AvgWindows& rows, const Av
 void max_pool2d(const Tensor& x, const PoolGeom& g, const Tensor& out, const Tensor& indices) {
   KOAN_ASSERT(x.is_contiguous() && out.is_contiguous() && indices.is_contiguous());
   if (out.numel() == 0) return;
-  visit_floating(x.dtype(), "max_pool2d", [&]<class T>() { max_pool_impl<T>(x, g, out, indices); });
+  visit_floating(x.dtype(), "max_pool2d", [&]<class T>() {
+    if (is_pool2x2(g))
+      max_pool2x2_impl<T>(base_ptr<T>(x) + x.offset(), g, base_ptr<T>(out) + out.offset(),
+                          base_ptr<int64_t>(indices) + indices.offset());
+    else
+      max_pool_impl<T>(x, g, out, indices);
+  });
 }
 
 void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const PoolGeom& g, const Tensor& gx) {

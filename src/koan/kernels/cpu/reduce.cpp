@@ -18,6 +18,28 @@ A magnitude(A v) {
   return v < A(0) ? -v : v;
 }
 
+// acc + the sum of a unit-stride run, in 16 interleaved partial sums (lane k takes the elements
+// i = k mod 16) folded in a fixed order.  One accumulator makes every add wait for the previous
+// one (a bias gradient, summing 1.4M floats, spent 2 ms there); independent lanes vectorise.
+// The order depends only on the run, never on the thread count: a run is never split.
+template <class T, class A, class F>
+A sum_run(A acc, const T* p, int64_t n, F&& term) {
+  constexpr int kLanes = 16;
+  if (n < 4 * kLanes) {
+    for (int64_t i = 0; i < n; ++i) acc += term(p[i]);
+    return acc;
+  }
+  A lane[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) lane[k] += term(p[i + k]);
+  for (int w = kLanes / 2; w >= 1; w /= 2)  // pairwise: lane k += lane k + w
+    for (int k = 0; k < w; ++k) lane[k] += lane[k + w];
+  A s = lane[0];
+  for (; i < n; ++i) s += term(p[i]);
+  return acc + s;
+}
+
 template <class T, class A>
 struct Reducer {
   ReduceOp op;
@@ -39,15 +61,15 @@ struct Reducer {
   A run(A acc, const T* p, int64_t st, int64_t n) const {
     switch (op) {
       case ReduceOp::Sum:
-        if (st == 1) for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i]);
-        else for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i * st]);
+        if (st == 1) return sum_run(acc, p, n, [](T v) { return static_cast<A>(v); });
+        for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i * st]);
         return acc;
       case ReduceOp::Prod:
         for (int64_t i = 0; i < n; ++i) acc *= static_cast<A>(p[i * st]);
         return acc;
       case ReduceOp::SumSq:
-        if (st == 1) for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i]) * static_cast<A>(p[i]);
-        else for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i * st]) * static_cast<A>(p[i * st]);
+        if (st == 1) return sum_run(acc, p, n, [](T v) { return static_cast<A>(v) * static_cast<A>(v); });
+        for (int64_t i = 0; i < n; ++i) acc += static_cast<A>(p[i * st]) * static_cast<A>(p[i * st]);
         return acc;
       case ReduceOp::SumAbs:
         for (int64_t i = 0; i < n; ++i) acc += magnitude(static_cast<A>(p[i * st]));
