@@ -69,5 +69,17 @@ TEST(ModelConfig, FileRoundTripKeepsWeightsNotReinitialised) {
   std::filesystem::remove(path);
 }
 
+// Every type the header lists builds; shapes as torch gives them.
+TEST(ModelConfig, OneDimensionalAndTransposedLayersBuild) {
+  auto net1 = train::build_sequential(json::parse(R"([
+    {"type": "Conv1d", "in": 2, "out": 4, "kernel": 3, "padding": "same"}, {"type": "ReLU"},
+    {"type": "MaxPool1d", "kernel": 2}, {"type": "Conv1d", "in": 4, "out": 3, "kernel": 3, "stride": 2}])"));
+  EXPECT_EQ((*net1)(randn({5, 2, 16})).shape(), (Shape{5, 3, 3}));  // 16 -> 16 -> 8 -> 3
+  auto net2 = train::build_sequential(json::parse(R"([
+    {"type": "ConvTranspose2d", "in": 3, "out": 2, "kernel": 3, "stride": 2, "padding": 1, "output_padding": 1}])"));
+  EXPECT_EQ((*net2)(randn({1, 3, 7, 7})).shape(), (Shape{1, 2, 14, 14}));
+  EXPECT_THROW(train::build_sequential(json::parse(R"([{"type": "MaxPool1d", "kernel": 2, "ceil": true}])")), ValueError);
+}
+
 }  // namespace
 }  // namespace koan

@@ -107,6 +107,11 @@ nn::LSTMOptions recurrent_options(Spec& s) {
                          .bidirectional = s.boolean("bidirectional", false)};
 }
 
+koan::Padding1 padding1(Spec& s) {
+  if (s.has("padding") && s.raw("padding").is_string()) return koan::Padding1(s.raw("padding").get<std::string>());
+  return koan::Padding1(s.integer("padding", 0));
+}
+
 using Builder = std::function<std::shared_ptr<nn::Module>(Spec&)>;
 
 const std::map<std::string, Builder>& builders() {
@@ -123,6 +128,33 @@ const std::map<std::string, Builder>& builders() {
          o.groups = s.integer("groups", 1);
          o.bias = s.boolean("bias", true);
          return std::make_shared<nn::Conv2d>(o);
+       }},
+      {"Conv1d", [](Spec& s) {
+         nn::Conv1dOptions o{.in = s.integer("in"), .out = s.integer("out"), .kernel = s.integer("kernel")};
+         o.stride = s.integer("stride", 1);
+         o.padding = padding1(s);
+         o.dilation = s.integer("dilation", 1);
+         o.groups = s.integer("groups", 1);
+         o.bias = s.boolean("bias", true);
+         return std::make_shared<nn::Conv1d>(o);
+       }},
+      {"ConvTranspose2d", [](Spec& s) {
+         nn::ConvTranspose2dOptions o{.in = s.integer("in"), .out = s.integer("out"), .kernel = s.pair("kernel")};
+         o.stride = s.pair("stride", 1);
+         o.padding = s.pair("padding", 0);
+         o.output_padding = s.pair("output_padding", 0);
+         o.groups = s.integer("groups", 1);
+         o.bias = s.boolean("bias", true);
+         o.dilation = s.pair("dilation", 1);
+         return std::make_shared<nn::ConvTranspose2d>(o);
+       }},
+      {"MaxPool1d", [](Spec& s) {
+         nn::MaxPool1dOptions o{.kernel = s.integer("kernel")};
+         if (s.has("stride")) o.stride = s.integer("stride");
+         o.padding = s.integer("padding", 0);
+         o.dilation = s.integer("dilation", 1);
+         o.ceil_mode = s.boolean("ceil_mode", false);
+         return std::make_shared<nn::MaxPool1d>(o);
        }},
       {"MaxPool2d", [](Spec& s) {
          nn::MaxPool2dOptions o{.kernel = s.pair("kernel")};
