@@ -4,14 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#if defined(__SSE2__)
-#include <pmmintrin.h>
-#include <xmmintrin.h>
-#endif
 
 #include "dqn/replay_buffer.h"
 #include "koan/autograd/grad_mode.h"
 #include "koan/core/error.h"
+#include "koan/core/float_mode.h"
 #include "koan/core/parallel.h"
 #include "koan/nn/loss.h"
 #include "koan/ops/index.h"
@@ -88,28 +85,17 @@ struct BestAgent {
   }
 };
 
-// Sets the calling thread's flush-to-zero and denormals-are-zero modes for its scope (the
-// example computes on one thread; koan's worker threads keep their own modes).
+// Flushes denormal floats to zero for its scope (koan::set_flush_denormal), then restores the
+// previous mode.
 class FlushDenormals {
  public:
-  explicit FlushDenormals(bool on) {
-#if defined(__SSE2__)
-    saved_ = _mm_getcsr();
-    if (on) _mm_setcsr(saved_ | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
-#else
-    (void)on;
-#endif
-  }
-  ~FlushDenormals() {
-#if defined(__SSE2__)
-    _mm_setcsr(saved_);
-#endif
-  }
+  explicit FlushDenormals(bool on) : saved_(koan::flush_denormal()) { koan::set_flush_denormal(on); }
+  ~FlushDenormals() { koan::set_flush_denormal(saved_); }
   FlushDenormals(const FlushDenormals&) = delete;
   FlushDenormals& operator=(const FlushDenormals&) = delete;
 
  private:
-  unsigned saved_ = 0;
+  bool saved_ = false;
 };
 
 // Runs its scope on `n` threads and restores the previous count.

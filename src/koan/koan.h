@@ -9,6 +9,7 @@
 #include "koan/autograd/grad_mode.h"
 #include "koan/core/dtype.h"
 #include "koan/core/error.h"
+#include "koan/core/float_mode.h"
 #include "koan/core/parallel.h"
 #include "koan/io/safetensors.h"
 #include "koan/ops/binary.h"

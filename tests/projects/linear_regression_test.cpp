@@ -58,7 +58,9 @@ TEST(LinearRegression, LoaderSplitsAndStandardisesWithTrainStatistics) {
   auto s = koan::std(d.x_train, {0}, 0).to_vector<double>();
   for (int j = 0; j < 13; ++j) {
     EXPECT_NEAR(m[j], 0.0, 1e-12) << d.features[j];
-    if (d.features[j] != "chas") EXPECT_NEAR(s[j], 1.0, 1e-12) << d.features[j];
+    if (d.features[j] != "chas") {
+      EXPECT_NEAR(s[j], 1.0, 1e-12) << d.features[j];
+    }
   }
   // A file that is not a permutation is refused, naming it.
   std::ofstream(dir.file("dup.txt")) << "0\n0\n";
