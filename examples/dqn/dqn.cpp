@@ -98,17 +98,6 @@ class FlushDenormals {
   bool saved_ = false;
 };
 
-// Runs its scope on `n` threads and restores the previous count.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(koan::get_num_threads()) { koan::set_num_threads(n); }
-  ~ThreadCount() { koan::set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
 
 }  // namespace
 
@@ -198,7 +187,7 @@ SolveRecord solve_record(const std::vector<double>& rewards, int window, double 
 DqnResult train_dqn(const DqnConfig& c) {
   check_config(c);
   FlushDenormals ftz(c.flush_denormals);
-  ThreadCount threads(c.threads);
+  koan::NumThreadsGuard threads(c.threads);
   const auto t0 = std::chrono::steady_clock::now();
 
   // Every random stream of the run comes from the seed: same seed, same numbers.

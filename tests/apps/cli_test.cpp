@@ -22,13 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Fashion-MNIST comes from Debian's dataset-fashion-mnist (installed by scripts/setup).
-std::string fmnist_root() {
-  for (const char* p : {"data/fashion-mnist", "../data/fashion-mnist", "/usr/share/datasets/fashion-mnist"})
-    if (fs::exists(fs::path(p) / "train-images-idx3-ubyte.gz")) return p;
-  return "/usr/share/datasets/fashion-mnist";
-}
-
 int run(const std::string& cmd, std::string* out = nullptr) {
   std::string full = cmd + " > " + (fs::temp_directory_path() / "koan_cli_out.txt").string() + " 2>&1";
   int rc = std::system(full.c_str());
@@ -46,7 +39,7 @@ TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
   std::string cfg = (dir / "tiny.json").string();
   std::ofstream(cfg) << R"({"name": "tiny", "model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 32},
     {"type": "ReLU"}, {"type": "Linear", "in": 32, "out": 10}],
-    "data": {"dataset": "fashion-mnist", "root": ")" << fmnist_root() << R"(", "train_limit": 1000, "test_limit": 500},
+    "data": {"dataset": "fashion-mnist", "root": ")" << testing::fashion_mnist_root() << R"(", "train_limit": 1000, "test_limit": 500},
     "optimizer": {"type": "adam", "lr": 0.003}, "schedule": {"type": "cosine"}, "epochs": 2, "batch_size": 50, "verbose": 2,
     "output": ")" << (dir / "run").string() << R"("})";
   std::string out;
@@ -65,9 +58,9 @@ TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
 
   ASSERT_EQ(run(std::string(KOAN_CLI) + " summary " + (dir / "run" / "model.koan").string(), &out), 0) << out;
   EXPECT_NE(out.find("Total params: 25450"), std::string::npos) << out;
-  ASSERT_EQ(run(std::string(KOAN_CLI) + " evaluate " + (dir / "run" / "model.koan").string() + " --root " + fmnist_root(), &out), 0) << out;
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " evaluate " + (dir / "run" / "model.koan").string() + " --root " + testing::fashion_mnist_root(), &out), 0) << out;
   EXPECT_NE(out.find("on 10000 test images"), std::string::npos) << out;
-  ASSERT_EQ(run(std::string(KOAN_CLI) + " predict " + (dir / "run" / "model.koan").string() + " " + fmnist_root() +
+  ASSERT_EQ(run(std::string(KOAN_CLI) + " predict " + (dir / "run" / "model.koan").string() + " " + testing::fashion_mnist_root() +
                     "/t10k-images-idx3-ubyte.gz --limit 3", &out), 0) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
   ASSERT_EQ(run(std::string(KOAN_CLI) + " plot " + (dir / "run" / "history.csv").string() + " -o " + (dir / "c.svg").string(), &out), 0) << out;
@@ -100,7 +93,7 @@ TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
     std::string cfg = (dir / (name + ".json")).string();
     std::ofstream(cfg) << R"({"model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 16},
       {"type": "ReLU"}, {"type": "Dropout", "p": 0.2}, {"type": "Linear", "in": 16, "out": 10}],
-      "data": {"dataset": "fashion-mnist", "root": ")" << fmnist_root() << R"(", "train_limit": 600, "test_limit": 200},
+      "data": {"dataset": "fashion-mnist", "root": ")" << testing::fashion_mnist_root() << R"(", "train_limit": 600, "test_limit": 200},
       "optimizer": {"type": "adam", "lr": 0.003}, "schedule": {"type": "cosine"}, "epochs": 3, "batch_size": 50,
       "verbose": 0, "output": ")" << (dir / name).string() << R"("})";
     return cfg;
@@ -120,8 +113,8 @@ TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
 }
 
 TEST(FashionMnist, FitOnTwoThousandImagesBeatsWhatABrokenModelCan) {
-  auto train_set = data::fashion_mnist(fmnist_root(), true);
-  auto test_set = data::fashion_mnist(fmnist_root(), false);
+  auto train_set = data::fashion_mnist(testing::fashion_mnist_root(), true);
+  auto test_set = data::fashion_mnist(testing::fashion_mnist_root(), false);
   Tensor x = narrow(train_set->inputs(), 0, 0, 2000), y = narrow(train_set->targets(), 0, 0, 2000);
   Tensor xt = narrow(test_set->inputs(), 0, 0, 2000), yt = narrow(test_set->targets(), 0, 0, 2000);
   manual_seed(0);

@@ -3,29 +3,12 @@
 // it: scripts/setup installs it for the tests).
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
 #include "koan/koan.h"
 #include "logistic_regression/logistic_regression.h"
+#include "support/testing.h"
 
 using namespace koan;
 using namespace koan::examples;
-
-// Runs a test on one thread and restores the previous count however the test ends.
-struct OneThread {
-  int saved = get_num_threads();
-  OneThread() { set_num_threads(1); }
-  ~OneThread() { set_num_threads(saved); }
-};
-
-namespace {
-std::string fashion_root() {
-  for (std::string root : {std::string(KOAN_SOURCE_DIR) + "/data/fashion-mnist",
-                           std::string("/usr/share/datasets/fashion-mnist")})
-    if (std::filesystem::exists(root + "/t10k-images-idx3-ubyte.gz")) return root;
-  return "";
-}
-}  // namespace
 
 TEST(LogisticRegression, TwoClassesKeepsOnlyThosePairsLabelledZeroOne) {
   FashionData d;
@@ -41,9 +24,8 @@ TEST(LogisticRegression, TwoClassesKeepsOnlyThosePairsLabelledZeroOne) {
 TEST(LogisticRegression, BothClassifiersLearnOnASlice) {
   // One thread: these steps are tiny, and on a loaded 2-core machine OpenMP's spin-waiting
   // between two threads costs more than the work (perf showed libgomp at 70% of the time).
-  OneThread one_thread;
-  std::string root = fashion_root();
-  if (root.empty()) GTEST_SKIP() << "Fashion-MNIST not installed (scripts/setup installs dataset-fashion-mnist)";
+  NumThreadsGuard one_thread(1);
+  std::string root = koan::testing::fashion_mnist_root();
   // The 10 000 test images only (decoding the 60 000 training images would dominate the test):
   // the first 3000 train, the next 1000 test.
   auto images = data::fashion_mnist(root, /*train=*/false);

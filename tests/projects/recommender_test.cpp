@@ -18,13 +18,6 @@ using namespace koan::examples;
 using koan::data::testing::TempDir;
 using koan::data::testing::write_text;
 
-// Runs a test on one thread and restores the previous count however the test ends.
-struct OneThread {
-  int saved = get_num_threads();
-  OneThread() { set_num_threads(1); }
-  ~OneThread() { set_num_threads(saved); }
-};
-
 TEST(MovieLens, LoaderMapsIdsSplitsRowsAndReadsTitles) {
   TempDir dir("movielens_small");
   write_text(dir.file("ratings.csv"),
@@ -108,7 +101,7 @@ Ratings generated_ratings(int64_t n, uint64_t seed, const Truth& t) {
 TEST(Recommender, FactorisationBeatsBiasesBeatsTheMeanOnGeneratedData) {
   // One thread: these steps are tiny, and on a loaded 2-core machine OpenMP's spin-waiting
   // between two threads costs more than the work (perf showed libgomp at 70% of the time).
-  OneThread one_thread;
+  NumThreadsGuard one_thread(1);
   Generator g(5);
   Truth truth{randn({60}, {}, &g) * 0.5, randn({80}, {}, &g) * 0.5, randn({60, 2}, {}, &g) * 0.8,
               randn({80, 2}, {}, &g) * 0.8};

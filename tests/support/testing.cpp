@@ -1,8 +1,12 @@
 #include "support/testing.h"
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 
+#ifndef KOAN_SOURCE_DIR
+#error "KOAN_SOURCE_DIR must point at the checkout"
+#endif
 #ifndef KOAN_FIXTURE_DIR
 #error "KOAN_FIXTURE_DIR must point at tests/fixtures"
 #endif
@@ -104,6 +108,12 @@ Tensor non_contiguous(const Tensor& t) {
     return view;
   }
   return t;
+}
+
+std::string fashion_mnist_root() {
+  const std::string checkout = std::string(KOAN_SOURCE_DIR) + "/data/fashion-mnist";
+  const std::string debian = "/usr/share/datasets/fashion-mnist";
+  return std::filesystem::exists(checkout + "/t10k-images-idx3-ubyte.gz") ? checkout : debian;
 }
 
 }  // namespace koan::testing

@@ -20,6 +20,11 @@ struct GradcheckOptions {
 ::testing::AssertionResult gradcheck(const Fn& fn, const std::vector<Tensor>& inputs,
                                      GradcheckOptions opts = {});
 
+// The folder holding Fashion-MNIST for tests: the checkout's data/fashion-mnist, or where Debian's
+// dataset-fashion-mnist puts it (scripts/setup installs it, so tests need not skip).  When neither
+// exists it returns the Debian folder, and the loader's error then names the command to run.
+std::string fashion_mnist_root();
+
 // Element-wise comparison with a message naming the first mismatch.
 ::testing::AssertionResult close(const Tensor& actual, const Tensor& expected, double rtol = 1e-5,
                                  double atol = 1e-6);

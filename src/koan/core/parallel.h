@@ -13,6 +13,19 @@ void set_num_threads(int n);
 int get_num_threads();
 bool in_parallel_region();
 
+// Runs its scope on n threads and restores the previous count however the scope ends.
+//   { koan::NumThreadsGuard one(1); tiny_model_step(); }
+class NumThreadsGuard {
+ public:
+  explicit NumThreadsGuard(int n) : saved_(get_num_threads()) { set_num_threads(n); }
+  ~NumThreadsGuard() { set_num_threads(saved_); }
+  NumThreadsGuard(const NumThreadsGuard&) = delete;
+  NumThreadsGuard& operator=(const NumThreadsGuard&) = delete;
+
+ private:
+  int saved_;
+};
+
 // Below this many elements an elementwise loop stays on one thread: waking threads costs more.
 inline constexpr int64_t kParallelGrain = 32768;
 
