@@ -17,6 +17,7 @@
 #include "koan/tensor/random.h"
 #include "text/char_corpus.h"
 #include "text/char_rnn.h"
+#include "text/lm_cli.h"
 #include "text/train_lm.h"
 
 using namespace koan;
@@ -32,14 +33,8 @@ int main(int argc, char** argv) {
   std::vector<double> temperatures{0.5, 0.8, 1.0};
   app.add_option("--data", data, "Moby Dick text (scripts/get-data moby-dick)");
   app.add_option("--model", model, "lstm, gru or both")->check(CLI::IsMember({"lstm", "gru", "both"}));
-  app.add_option("--minutes", o.minutes, "CPU minutes of training per model (evaluations not counted)");
-  app.add_option("--steps", o.max_steps, "Stop after this many steps (0: only the time limit)");
-  app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations");
-  app.add_option("--eval-chars", o.eval_chars, "Evaluate during training on the first N held-out chars (0: all)");
-  app.add_option("--batch", o.batch, "Windows per step");
-  app.add_option("--context", o.context, "Characters per window");
+  text::add_lm_train_options(app, o);
   app.add_option("--lr", o.lr, "Adam learning rate");
-  app.add_option("--clip", o.clip, "Gradient norm clipping (0: none)");
   app.add_option("--embed", r.embed, "Embedding size");
   app.add_option("--hidden", r.hidden, "Hidden size");
   app.add_option("--layers", r.layers, "Recurrent layers");

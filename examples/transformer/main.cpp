@@ -14,6 +14,7 @@
 #include "koan/tensor/random.h"
 #include "text/char_corpus.h"
 #include "text/char_rnn.h"
+#include "text/lm_cli.h"
 #include "text/train_lm.h"
 #include "transformer/char_transformer.h"
 
@@ -34,15 +35,9 @@ int main(int argc, char** argv) {
   double temperature = 0.8;
   app.add_option("--data", data, "Moby Dick text (scripts/get-data moby-dick)");
   app.add_option("--models", models, "transformer and/or lstm")->delimiter(',');
-  app.add_option("--minutes", o.minutes, "CPU minutes of training per model (evaluations not counted)");
-  app.add_option("--steps", o.max_steps, "Stop after this many steps (0: only the time limit)");
-  app.add_option("--eval-every", o.eval_every, "Steps between held-out evaluations");
-  app.add_option("--eval-chars", o.eval_chars, "Evaluate during training on the first N held-out chars (0: all)");
-  app.add_option("--batch", o.batch, "Windows per step");
-  app.add_option("--context", o.context, "Characters per window (the Transformer's positions)");
+  text::add_lm_train_options(app, o);
   app.add_option("--lr", o.lr, "Adam learning rate of the Transformer");
   app.add_option("--lstm-lr", lstm_lr, "Adam learning rate of the LSTM");
-  app.add_option("--clip", o.clip, "Gradient norm clipping (0: none)");
   app.add_option("--d-model", t.d_model, "Transformer width");
   app.add_option("--heads", t.heads, "Attention heads");
   app.add_option("--layers", t.layers, "Transformer blocks");
