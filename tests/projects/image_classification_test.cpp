@@ -68,7 +68,9 @@ TEST(ImageClassification, AugmentationShiftsAndMirrorsImagesAndKeepsLabels) {
     // p = 0.5 flips and 25 offsets: all-or-nothing outcomes would mean the randomness is broken.
     EXPECT_GT(flips, 4);
     EXPECT_LT(flips, 28);
-    if (pad > 0) EXPECT_GT(moved_images, 24);
+    if (pad > 0) {
+      EXPECT_GT(moved_images, 24);
+    }
   }
   // Normalisation after augmentation: (x - 0.2860) / 0.3530, so black pixels map to -0.81.
   data::Batch n = training_dataset(d.train, {.normalize = true})->get_batch({0});
