@@ -24,9 +24,10 @@ struct ConvGeom {
   int64_t groups = 1;
 };
 
-// y = conv(x, w) + bias[o] (bias may be undefined).  All contiguous, one floating dtype.
+// y = conv(x, w) + bias[o] (bias may be undefined), then max(y, 0) when relu is set.  All
+// contiguous, one floating dtype.
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                    const Tensor& y);
+                    const Tensor& y, bool relu = false);
 // gx = adjoint of conv2d_forward in x applied to gy, plus bias[c] when defined
 // (conv_transpose2d's forward).  gx (n, c, h, w) is overwritten.
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g,
