@@ -156,4 +156,15 @@ BENCHMARK(BM_CnnTrainStep)->Arg(0)->Arg(1);
 
 }  // namespace
 
+namespace {
+// The GEMM shapes of layer 2's forward: one sample (N = 121) or nine side by side (N = 1089).
+void BM_Matmul(benchmark::State& st) {
+  Tensor a = randn({st.range(0), st.range(2)}), b = randn({st.range(2), st.range(1)});
+  NoGradGuard ng;
+  for (auto _ : st) benchmark::DoNotOptimize(matmul(a, b));
+  st.SetItemsProcessed(st.iterations() * 2 * st.range(0) * st.range(1) * st.range(2));
+}
+BENCHMARK(BM_Matmul)->Args({64, 121, 288})->Args({64, 1089, 288})->Args({64, 4096, 288})->Args({288, 121, 64})->Args({288, 1089, 64});
+}  // namespace
+
 BENCHMARK_MAIN();

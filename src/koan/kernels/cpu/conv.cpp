@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include "koan/core/parallel.h"
+#include "koan/kernels/cpu/im2col_narrow.h"
 #include "koan/kernels/cpu/loops.h"
 
 namespace koan::kernels {
@@ -145,6 +146,50 @@ void col2im(const T* col, const ConvGeom& g, int64_t cg, T* x) {
       }
 }
 
+// The patch unrolling a kernel call uses: the generic loops above, or for narrow float32 images
+// the register-shifting ones of im2col_narrow.h (same values, same summation order).
+template <class T>
+class Unroller {
+ public:
+  explicit Unroller(const ConvGeom& g) : g_(g) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+      if (narrow::applies(g)) {
+        fast_ = true;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t off = j * g.dw - g.pw;
+          int64_t lo, hi;
+          valid_range(off, g.sw, g.w, g.ow, lo, hi);
+          shift_[j] = narrow::make_shift(off, lo, hi);
+          unshift_[j] = narrow::make_unshift(off, lo, hi);
+        }
+      }
+    }
+#endif
+  }
+  void im2col(const T* x, int64_t cg, T* col) const {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (fast_) return narrow::im2col(x, g_, cg, col, shift_);
+#endif
+    koan::kernels::im2col(x, g_, cg, col);
+  }
+  void col2im(const T* col, int64_t cg, T* x) const {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (fast_) return narrow::col2im(col, g_, cg, x, unshift_);
+#endif
+    koan::kernels::col2im(col, g_, cg, x);
+  }
+
+ private:
+  const ConvGeom& g_;
+  bool fast_ = false;
+#if defined(__AVX512F__)
+  narrow::Shift shift_[16], unshift_[16];
+#endif
+};
+
 // Samples per thread chunk: enough multiply-adds (~2^17) to pay for waking a thread.
 int64_t batch_grain(const ConvGeom& g) {
   const int64_t per_sample = g.o * (g.c / g.groups) * g.kh * g.kw * g.oh * g.ow;
@@ -168,13 +213,14 @@ void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const Co
   const T *x = ptr<T>(xt), *w = ptr<T>(wt), *b = ptr<T>(bt);
   T* y = mut_ptr<T>(yt);
   const bool direct = pointwise(g);
+  const Unroller<T> unroll(g);
   parallel_for(0, g.n, batch_grain(g), [&](int64_t nb, int64_t ne) {
     Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
     for (int64_t n = nb; n < ne; ++n)
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const T* xg = x + (n * g.c + gi * cg) * HW;
-        if (!direct) im2col(xg, g, cg, col);
+        if (!direct) unroll.im2col(xg, cg, col);
         T* yg = y + (n * g.o + gi * og) * P;
         gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
         // The epilogue, while the sample's output is still in cache.  max as ReLU's kernel
@@ -203,6 +249,7 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
   const T *gy = ptr<T>(gyt), *w = ptr<T>(wt), *b = ptr<T>(bt);
   T* gx = mut_ptr<T>(gxt);
   const bool direct = pointwise(g);
+  const Unroller<T> unroll(g);
   parallel_for(0, g.n, batch_grain(g), [&](int64_t nb, int64_t ne) {
     Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
@@ -214,7 +261,7 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
         T* gxg = gxn + gi * cg * HW;
         // col = W_g^T gy_g: (K x og) (og x P).
         gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyg, P, T(0), direct ? gxg : col, P);
-        if (!direct) col2im(col, g, cg, gxg);
+        if (!direct) unroll.col2im(col, cg, gxg);
       }
       if (b)
         for (int64_t c = 0; c < g.c; ++c) {
@@ -243,6 +290,7 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
   Tensor partial_t = nblk > 1 ? empty({nblk * wn}, {.dtype = dtype_v<T>}) : Tensor();
   T* partial = nblk > 1 ? partial_t.data_ptr<T>() : gw;
   const int64_t blk_grain = (batch_grain(g) * nblk + g.n - 1) / g.n;
+  const Unroller<T> unroll(g);
   parallel_for(0, nblk, blk_grain, [&](int64_t bb, int64_t be) {
     Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
@@ -252,7 +300,7 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
       for (int64_t n = n0; n < n1; ++n)
         for (int64_t gi = 0; gi < g.groups; ++gi) {
           const T* xg = x + (n * g.c + gi * cg) * HW;
-          if (!direct) im2col(xg, g, cg, col);
+          if (!direct) unroll.im2col(xg, cg, col);
           // gw_g += gy_g col^T: (og x P) (P x K).
           gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
                   n == n0 ? T(0) : T(1), acc + gi * og * K, K);
