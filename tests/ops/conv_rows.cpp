@@ -2,6 +2,8 @@
 // gen_conv.py).  The per-case arguments arrive as the last input (int64); a bias, when present,
 // is the input before it.  See gen_conv.py for the layouts.  Below the rows: second-order
 // gradients, which the table driver does not check.
+#include "koan/kernels/conv.h"
+#include "koan/kernels/elementwise.h"
 #include "koan/ops/conv.h"
 #include "koan/ops/pool.h"
 #include "koan/ops/unary.h"
@@ -192,6 +194,49 @@ TEST(ConvKernels, Conv2dReluEqualsReluOfConv2d) {
     };
     auto fused = run(true), plain = run(false);
     for (size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(close(fused[i], plain[i], 0, 0)) << str(xs) << " output " << i;
+  }
+}
+
+// The one-pass backward (kernels::conv2d_backward, what training runs) against the three
+// separate kernels and relu_backward: gx and gw bit for bit, the bias gradient (summed in double
+// in another order) to float rounding; at 1 and 2 threads, with groups, padding, the 1x1 direct
+// path and the narrow-image im2col.
+TEST(ConvKernels, OnePassBackwardEqualsTheSeparateKernels) {
+  struct Case { Shape x, w; Int2 stride; Int2 pad; int64_t groups; };
+  for (const Case& c : {Case{{9, 3, 13, 13}, {8, 3, 3, 3}, 1, 0, 1}, Case{{5, 4, 9, 40}, {6, 2, 3, 2}, {2, 1}, 1, 2},
+                        Case{{4, 5, 6, 7}, {3, 5, 1, 1}, 1, 0, 1}}) {
+    const int64_t n = c.x[0], ci = c.x[1], h = c.x[2], w = c.x[3];
+    kernels::ConvGeom g{.n = n, .c = ci, .h = h, .w = w, .o = c.w[0], .kh = c.w[2], .kw = c.w[3]};
+    g.sh = c.stride.h;
+    g.sw = c.stride.w;
+    g.ph = c.pad.h;
+    g.pw = c.pad.w;
+    g.groups = c.groups;
+    g.oh = (h + 2 * g.ph - g.kh) / g.sh + 1;
+    g.ow = (w + 2 * g.pw - g.kw) / g.sw + 1;
+    Tensor x = d64(c.x, 41).to(DType::Float32), wt = d64(c.w, 42).to(DType::Float32);
+    Tensor gy = d64({n, g.o, g.oh, g.ow}, 43).to(DType::Float32), y = d64({n, g.o, g.oh, g.ow}, 44).to(DType::Float32);
+    for (int threads : {1, 2}) {
+      NumThreadsGuard t(threads);
+      for (bool relu : {false, true}) {
+        SCOPED_TRACE(str(c.x, " relu ", relu, " threads ", threads));
+        Tensor gym = empty_like(gy);
+        if (relu) kernels::relu_backward(gy, y, gym);
+        else gym = gy;
+        Tensor gx0 = empty_like(x), gw0 = empty_like(wt);
+        kernels::conv2d_input_grad(gym, wt, {}, g, gx0);
+        kernels::conv2d_weight_grad(x, gym, g, gw0);
+        Tensor gb0 = sum(gym.to(DType::Float64), {0, 2, 3});
+        Tensor gx1 = empty_like(x), gw1 = empty_like(wt), gb1 = empty({g.o});
+        kernels::conv2d_backward(gy, relu ? y : Tensor(), x, wt, g, gx1, gw1, gb1);
+        EXPECT_TRUE(close(gx0, gx1, 0, 0));
+        EXPECT_TRUE(close(gw0, gw1, 0, 0));
+        EXPECT_TRUE(close(gb0.to(DType::Float32), gb1, 1e-6, 1e-6));
+        Tensor gw2 = empty_like(wt);  // no input gradient wanted (a first layer)
+        kernels::conv2d_backward(gy, relu ? y : Tensor(), x, Tensor(), g, Tensor(), gw2, Tensor());
+        EXPECT_TRUE(close(gw0, gw2, 0, 0));
+      }
+    }
   }
 }
 

@@ -54,6 +54,20 @@ bool wants(FunctionNode& self, size_t i) { return self.next_edges()[i].valid(); 
 Tensor conv_dx(const Tensor& gy, const Tensor& w, const Tensor& b, const ConvGeom& g);
 Tensor conv_dw(const Tensor& x, const Tensor& gy, const ConvGeom& g);
 
+// The first-order backward of conv_fwd / conv_relu_fwd (relu_out = y) as one kernel, when the
+// weight gradient is wanted (the training case): the activations' gradient is read once.
+Grads fused_backward(FunctionNode& self, const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w,
+                     const ConvGeom& g) {
+  const DType dt = gy.dtype();
+  Grads r(3);
+  if (wants(self, 0)) r[0] = new_output({g.n, g.c, g.h, g.w}, dt);
+  r[1] = new_output({g.o, g.c / g.groups, g.kh, g.kw}, dt);
+  if (wants(self, 2)) r[2] = new_output({g.o}, dt);
+  kernels::conv2d_backward(dense(gy), relu_out.defined() ? detach(relu_out) : Tensor(), dense(x),
+                           wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2]);
+  return r;
+}
+
 Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
   Tensor y = new_output({g.n, g.o, g.oh, g.ow}, x.dtype());
   kernels::conv2d_forward(dense(x), dense(w), dense(b), g, y);
@@ -63,6 +77,8 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
                      [sx = need_w ? SavedTensor(x, false) : SavedTensor(),
                       sw = need_x ? SavedTensor(w, false) : SavedTensor(), g](FunctionNode& self, Grads& gr) {
                        auto me = self.self();
+                       if (wants(self, 1) && !GradMode::enabled())  // no graph to record: one kernel
+                         return fused_backward(self, gr[0], {}, sx.unpack(me), sw.defined() ? sw.unpack(me) : Tensor(), g);
                        Grads r(3);
                        if (wants(self, 0)) r[0] = conv_dx(gr[0], sw.unpack(me), {}, g);
                        if (wants(self, 1)) r[1] = conv_dw(sx.unpack(me), gr[0], g);
@@ -87,6 +103,8 @@ Tensor conv_relu_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const Co
                       g](FunctionNode& self, Grads& gr) {
                        auto me = self.self();
                        Tensor y = sy.unpack(me);
+                       if (wants(self, 1) && !GradMode::enabled())  // no graph to record: one kernel
+                         return fused_backward(self, gr[0], y, sx.unpack(me), sw.defined() ? sw.unpack(me) : Tensor(), g);
                        Tensor gy;
                        if (!autograd::needs_grad({&gr[0]})) {  // one fused pass, the common case
                          gy = new_output(y.shape(), y.dtype());

@@ -4,6 +4,13 @@
 // over threads; a GEMM inside a parallel region runs on its own thread (oneDNN and OpenMP do not
 // nest), and with a single sample the GEMM itself gets every thread.
 //
+// Training takes two shortcuts past the separate passes: the forward applies bias and ReLU while
+// a sample's output is in cache (conv2d_relu), and the first-order backward (conv2d_backward)
+// masks, sums and multiplies each sample's gradient in one go.  Narrow float32 images unroll
+// their patches with register shifts (im2col_narrow.h).  Putting several samples side by side to
+// widen the GEMMs was tried and dropped: oneDNN's sgemm already runs at 125 GFLOP/s on one
+// sample's 64 x 121 x 288 (the seed CNN's second layer), and the copies cost what it gained.
+//
 // Why not oneDNN's convolution primitives: measured on the project's AVX-512 machine (thread CPU
 // time, 1 thread, the seed CNN's layers at batch 64), this path was faster.  With koan's plain
 // NCHW buffers oneDNN picks its gemm-based convolution, 25-40% slower here (64x32x13x13 -> 64:
@@ -21,6 +28,7 @@
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "koan/core/parallel.h"
 #include "koan/kernels/cpu/im2col_narrow.h"
@@ -316,6 +324,94 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
   }
 }
 
+// sum(v[0..n)) in double, in eight interleaved partial sums (a fixed order, so the same at any
+// thread count): one chain of dependent adds would cost 4 cycles per element.
+template <class T>
+double plane_sum(const T* v, int64_t n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t p = 0;
+  for (; p + 8 <= n; p += 8)
+    for (int l = 0; l < 8; ++l) part[l] += static_cast<double>(v[p + l]);
+  for (int l = 0; p < n; ++p, ++l) part[l] += static_cast<double>(v[p]);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+// The whole first-order backward in one pass over the samples.  Blocks of samples are those of
+// weight_grad_impl and each sample's GEMMs are those of input_grad_impl and weight_grad_impl, so
+// gx and gw equal theirs bit for bit; the ReLU mask is relu_backward's rule (y > 0 ? g : 0).
+// The masked gradient of one sample lives in a scratch buffer that stays in cache.
+template <class T>
+void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const Tensor& wt, const ConvGeom& g,
+                   const Tensor& gxt, const Tensor& gwt, const Tensor& gbt) {
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
+  const int64_t P = g.oh * g.ow, HW = g.h * g.w, wn = g.o * K;
+  const T *gy = ptr<T>(gyt), *y = ptr<T>(yt), *x = ptr<T>(xt), *w = ptr<T>(wt);
+  T* gx = gxt.defined() ? mut_ptr<T>(gxt) : nullptr;
+  T* gw = mut_ptr<T>(gwt);
+  T* gb = gbt.defined() ? mut_ptr<T>(gbt) : nullptr;
+  if (g.n == 0) {
+    std::fill(gw, gw + wn, T(0));
+    if (gb) std::fill(gb, gb + g.o, T(0));
+    return;
+  }
+  const bool direct = pointwise(g);
+  const int64_t nblk = std::min<int64_t>(g.n, 8);
+  Tensor partial_t = nblk > 1 ? empty({nblk * wn}, {.dtype = dtype_v<T>}) : Tensor();
+  T* partial = nblk > 1 ? partial_t.data_ptr<T>() : gw;
+  std::vector<double> bias_partial(gb ? nblk * g.o : 0, 0.0);
+  const int64_t blk_grain = (batch_grain(g) * nblk + g.n - 1) / g.n;
+  const Unroller<T> unroll(g);
+  parallel_for(0, nblk, blk_grain, [&](int64_t bb, int64_t be) {
+    Tensor scratch = empty({(direct ? 0 : K * P) + (y ? g.o * P : 0) + 1}, {.dtype = dtype_v<T>});
+    T* col = direct ? nullptr : scratch.data_ptr<T>();
+    T* masked = y ? scratch.data_ptr<T>() + (direct ? 0 : K * P) : nullptr;
+    for (int64_t blk = bb; blk < be; ++blk) {
+      T* acc = partial + blk * wn;
+      const int64_t n0 = g.n * blk / nblk, n1 = g.n * (blk + 1) / nblk;
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* gyn = gy + n * g.o * P;
+        if (y) {
+          const T* yn = y + n * g.o * P;
+          for (int64_t k = 0; k < g.o * P; ++k) masked[k] = yn[k] > T(0) ? gyn[k] : T(0);
+          gyn = masked;
+        }
+        if (gb) {
+          double* bacc = bias_partial.data() + blk * g.o;
+          for (int64_t c = 0; c < g.o; ++c) bacc[c] += plane_sum(gyn + c * P, P);
+        }
+        if (gx) {
+          T* gxn = gx + n * g.c * HW;
+          if (!direct) std::fill(gxn, gxn + g.c * HW, T(0));
+          for (int64_t gi = 0; gi < g.groups; ++gi) {
+            T* gxg = gxn + gi * cg * HW;
+            gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyn + gi * og * P, P, T(0), direct ? gxg : col, P);
+            if (!direct) unroll.col2im(col, cg, gxg);
+          }
+        }
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          const T* xg = x + (n * g.c + gi * cg) * HW;
+          if (!direct) unroll.im2col(xg, cg, col);
+          gemm<T>(false, true, og, K, P, gyn + gi * og * P, P, direct ? xg : col, P, n == n0 ? T(0) : T(1),
+                  acc + gi * og * K, K);
+        }
+      }
+    }
+  });
+  if (nblk > 1) {
+    std::copy(partial, partial + wn, gw);
+    for (int64_t blk = 1; blk < nblk; ++blk) {
+      const T* p = partial + blk * wn;
+      for (int64_t i = 0; i < wn; ++i) gw[i] += p[i];
+    }
+  }
+  if (gb)
+    for (int64_t c = 0; c < g.o; ++c) {
+      double sum = 0;
+      for (int64_t blk = 0; blk < nblk; ++blk) sum += bias_partial[blk * g.o + c];
+      gb[c] = static_cast<T>(sum);
+    }
+}
+
 }  // namespace
 
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g, const Tensor& y,
@@ -329,6 +425,15 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
   KOAN_ASSERT(gy.is_contiguous() && w.is_contiguous() && gx.is_contiguous());
   if (gx.numel() == 0) return;
   visit_floating(gy.dtype(), "conv2d backward", [&]<class T>() { input_grad_impl<T>(gy, w, bias, g, gx); });
+}
+
+void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  KOAN_ASSERT(gy.is_contiguous() && x.is_contiguous() && gw.is_contiguous());
+  KOAN_ASSERT(!relu_out.defined() || relu_out.is_contiguous());
+  KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
+  visit_floating(x.dtype(), "conv2d backward",
+                 [&]<class T>() { backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb); });
 }
 
 void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, const Tensor& gw) {
