@@ -56,11 +56,14 @@ std::shared_ptr<nn::Sequential> mlp() {
       make<nn::Linear>(nn::LinearOptions{.in = 128, .out = 10})});
 }
 
+// The convolutions carry their ReLU (Keras' Conv2D(activation="relu")), as configs/ does: koan
+// then applies it inside the convolution's kernel.
 std::shared_ptr<nn::Sequential> cnn() {
   return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
-      make<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 32, .kernel = 3}), make<nn::ReLU>(),
-      make<nn::MaxPool2d>(2), make<nn::Conv2d>(nn::Conv2dOptions{.in = 32, .out = 64, .kernel = 3}),
-      make<nn::ReLU>(), make<nn::MaxPool2d>(2), make<nn::Flatten>(),
+      make<nn::Conv2d>(nn::Conv2dOptions{.in = 1, .out = 32, .kernel = 3, .activation = "relu"}),
+      make<nn::MaxPool2d>(2),
+      make<nn::Conv2d>(nn::Conv2dOptions{.in = 32, .out = 64, .kernel = 3, .activation = "relu"}),
+      make<nn::MaxPool2d>(2), make<nn::Flatten>(),
       make<nn::Linear>(nn::LinearOptions{.in = 1600, .out = 128}), make<nn::ReLU>(),
       make<nn::Linear>(nn::LinearOptions{.in = 128, .out = 10})});
 }

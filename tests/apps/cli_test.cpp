@@ -23,17 +23,17 @@ namespace {
 namespace fs = std::filesystem;
 
 int run(const std::string& cmd, std::string* out = nullptr) {
-  std::string full = cmd + " > " + (fs::temp_directory_path() / "koan_cli_out.txt").string() + " 2>&1";
+  std::string full = cmd + " > " + (koan::testing::temp_path("koan_cli_out.txt")).string() + " 2>&1";
   int rc = std::system(full.c_str());
   if (out) {
-    std::ifstream f(fs::temp_directory_path() / "koan_cli_out.txt");
+    std::ifstream f(koan::testing::temp_path("koan_cli_out.txt"));
     out->assign(std::istreambuf_iterator<char>(f), {});
   }
   return rc;
 }
 
 TEST(Cli, TrainEvaluateSummaryPlotOnATinyConfig) {
-  fs::path dir = fs::temp_directory_path() / "koan_cli_e2e";
+  fs::path dir = koan::testing::temp_path("koan_cli_e2e");
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::string cfg = (dir / "tiny.json").string();
@@ -86,7 +86,7 @@ std::string slurp(const fs::path& p) {
 // `koan train --resume` after 1 epoch of 3 gives bitwise the model and history of 3 straight,
 // learning-rate schedule included.
 TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
-  fs::path dir = fs::temp_directory_path() / "koan_cli_resume";
+  fs::path dir = koan::testing::temp_path("koan_cli_resume");
   fs::remove_all(dir);
   fs::create_directories(dir);
   auto config = [&](const std::string& name) {

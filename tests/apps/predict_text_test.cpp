@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 int run_cli(const std::string& args, std::string* out) {
-  fs::path o = fs::temp_directory_path() / "koan_predict_text_out.txt";
+  fs::path o = koan::testing::temp_path("koan_predict_text_out.txt");
   int rc = std::system((std::string(KOAN_CLI) + " " + args + " > " + o.string() + " 2>&1").c_str());
   std::ifstream f(o);
   out->assign(std::istreambuf_iterator<char>(f), {});
@@ -54,7 +54,7 @@ std::string make_model(const fs::path& dir) {
 }
 
 TEST(PredictText, PlainTextAndTsvGiveALabelAndProbabilityPerLine) {
-  fs::path dir = fs::temp_directory_path() / "koan_predict_text";
+  fs::path dir = koan::testing::temp_path("koan_predict_text");
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string model = make_model(dir);

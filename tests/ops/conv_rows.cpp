@@ -2,8 +2,11 @@
 // gen_conv.py).  The per-case arguments arrive as the last input (int64); a bias, when present,
 // is the input before it.  See gen_conv.py for the layouts.  Below the rows: second-order
 // gradients, which the table driver does not check.
+#include "koan/kernels/conv.h"
+#include "koan/kernels/elementwise.h"
 #include "koan/ops/conv.h"
 #include "koan/ops/pool.h"
+#include "koan/ops/unary.h"
 #include "ops/op_table.h"
 
 namespace koan::testing {
@@ -35,6 +38,10 @@ Tensor call_conv1d(const Inputs& x) {
 Tensor call_conv2d(const Inputs& x) {
   auto p = args(x);
   return conv2d(x[0], x[1], bias_of(x), {p[0], p[1]}, pad2(p[2], p[3]), {p[4], p[5]}, p[6]);
+}
+Tensor call_conv2d_relu(const Inputs& x) {
+  auto p = args(x);
+  return conv2d_relu(x[0], x[1], bias_of(x), {p[0], p[1]}, pad2(p[2], p[3]), {p[4], p[5]}, p[6]);
 }
 Tensor call_conv_transpose2d(const Inputs& x) {
   auto p = args(x);
@@ -86,6 +93,13 @@ KOAN_OP_ROW({.op = "conv2d", .family = "conv", .fn = call_conv2d,
                         [] { (void)conv2d(f32({2, 3, 8, 8}), f32({2, 3, 3, 3}), f32({2, 1})); },   // bias rank
                         [] { (void)conv2d(f32({2, 3, 8, 8}), randn({2, 3, 3, 3}, {.dtype = DType::Float64})); },
                         [] { (void)conv2d(randint(0, 3, {2, 3, 8, 8}), randint(0, 3, {2, 3, 3, 3})); }},
+             .rtol32 = kConvRtol32, .atol32 = kConvAtol32});
+
+KOAN_OP_ROW({.op = "conv2d_relu", .family = "conv", .fn = call_conv2d_relu,
+             .errors = {[] { (void)conv2d_relu(f32({3, 8, 8}).flatten(), f32({2, 3, 3, 3})); },  // input rank
+                        [] { (void)conv2d_relu(f32({2, 3, 8, 8}), f32({2, 2, 3, 3})); },          // channel mismatch
+                        [] { (void)conv2d_relu(f32({2, 3, 8, 8}), f32({2, 3, 3, 3}), f32({3})); },  // bias size
+                        [] { (void)conv2d_relu(randint(0, 3, {2, 3, 8, 8}), randint(0, 3, {2, 3, 3, 3})); }},
              .rtol32 = kConvRtol32, .atol32 = kConvAtol32});
 
 KOAN_OP_ROW({.op = "conv_transpose2d", .family = "conv", .fn = call_conv_transpose2d,
@@ -159,6 +173,73 @@ TEST(ConvSecondOrder, Conv2dSameGradientsDifferentiate) {
   EXPECT_TRUE(gradcheck(first_order(op, 2), {d64({1, 2, 4, 5}, 4), d64({3, 2, 2, 3}, 5)}));
 }
 
+TEST(ConvSecondOrder, Conv2dReluGradientsDifferentiate) {
+  Fn op = [](const std::vector<Tensor>& x) { return conv2d_relu(x[0], x[1], x[2], 1, 1); };
+  EXPECT_TRUE(gradcheck(first_order(op, 3), {d64({1, 2, 4, 5}, 21), d64({3, 2, 3, 3}, 22), d64({3}, 23)}));
+}
+
+// The fused epilogue must give what the two ops give, bit for bit, forward and backward, at the
+// seed CNN's shapes (the path the demo takes) and with the 1x1 direct path.
+TEST(ConvKernels, Conv2dReluEqualsReluOfConv2d) {
+  for (auto [xs, ws] : {std::pair<Shape, Shape>{{8, 1, 28, 28}, {32, 1, 3, 3}},
+                        std::pair<Shape, Shape>{{8, 32, 13, 13}, {64, 32, 3, 3}},
+                        std::pair<Shape, Shape>{{3, 5, 4, 6}, {7, 5, 1, 1}}}) {
+    Tensor x = d64(xs, 31).to(DType::Float32), w = d64(ws, 32).to(DType::Float32);
+    Tensor b = d64({ws[0]}, 33).to(DType::Float32);
+    auto run = [&](bool fused) {
+      Tensor xr = x.detach().requires_grad_(), wr = w.detach().requires_grad_(), br = b.detach().requires_grad_();
+      Tensor y = fused ? conv2d_relu(xr, wr, br) : relu(conv2d(xr, wr, br));
+      auto g = autograd::grad({sum(mul(y, y))}, {xr, wr, br});
+      return std::vector<Tensor>{y, g[0], g[1], g[2]};
+    };
+    auto fused = run(true), plain = run(false);
+    for (size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(close(fused[i], plain[i], 0, 0)) << str(xs) << " output " << i;
+  }
+}
+
+// The one-pass backward (kernels::conv2d_backward, what training runs) against the three
+// separate kernels and relu_backward: gx and gw bit for bit, the bias gradient (summed in double
+// in another order) to float rounding; at 1 and 2 threads, with groups, padding, the 1x1 direct
+// path and the narrow-image im2col.
+TEST(ConvKernels, OnePassBackwardEqualsTheSeparateKernels) {
+  struct Case { Shape x, w; Int2 stride; Int2 pad; int64_t groups; };
+  for (const Case& c : {Case{{9, 3, 13, 13}, {8, 3, 3, 3}, 1, 0, 1}, Case{{5, 4, 9, 40}, {6, 2, 3, 2}, {2, 1}, 1, 2},
+                        Case{{4, 5, 6, 7}, {3, 5, 1, 1}, 1, 0, 1}}) {
+    const int64_t n = c.x[0], ci = c.x[1], h = c.x[2], w = c.x[3];
+    kernels::ConvGeom g{.n = n, .c = ci, .h = h, .w = w, .o = c.w[0], .kh = c.w[2], .kw = c.w[3]};
+    g.sh = c.stride.h;
+    g.sw = c.stride.w;
+    g.ph = c.pad.h;
+    g.pw = c.pad.w;
+    g.groups = c.groups;
+    g.oh = (h + 2 * g.ph - g.kh) / g.sh + 1;
+    g.ow = (w + 2 * g.pw - g.kw) / g.sw + 1;
+    Tensor x = d64(c.x, 41).to(DType::Float32), wt = d64(c.w, 42).to(DType::Float32);
+    Tensor gy = d64({n, g.o, g.oh, g.ow}, 43).to(DType::Float32), y = d64({n, g.o, g.oh, g.ow}, 44).to(DType::Float32);
+    for (int threads : {1, 2}) {
+      NumThreadsGuard t(threads);
+      for (bool relu : {false, true}) {
+        SCOPED_TRACE(str(c.x, " relu ", relu, " threads ", threads));
+        Tensor gym = empty_like(gy);
+        if (relu) kernels::relu_backward(gy, y, gym);
+        else gym = gy;
+        Tensor gx0 = empty_like(x), gw0 = empty_like(wt);
+        kernels::conv2d_input_grad(gym, wt, {}, g, gx0);
+        kernels::conv2d_weight_grad(x, gym, g, gw0);
+        Tensor gb0 = sum(gym.to(DType::Float64), {0, 2, 3});
+        Tensor gx1 = empty_like(x), gw1 = empty_like(wt), gb1 = empty({g.o});
+        kernels::conv2d_backward(gy, relu ? y : Tensor(), x, wt, g, gx1, gw1, gb1);
+        EXPECT_TRUE(close(gx0, gx1, 0, 0));
+        EXPECT_TRUE(close(gw0, gw1, 0, 0));
+        EXPECT_TRUE(close(gb0.to(DType::Float32), gb1, 1e-6, 1e-6));
+        Tensor gw2 = empty_like(wt);  // no input gradient wanted (a first layer)
+        kernels::conv2d_backward(gy, relu ? y : Tensor(), x, Tensor(), g, Tensor(), gw2, Tensor());
+        EXPECT_TRUE(close(gw0, gw2, 0, 0));
+      }
+    }
+  }
+}
+
 TEST(ConvSecondOrder, ConvTranspose2dGradientsDifferentiate) {
   Fn op = [](const std::vector<Tensor>& x) { return conv_transpose2d(x[0], x[1], x[2], 2, 1, 1); };
   EXPECT_TRUE(gradcheck(first_order(op, 3), {d64({1, 2, 3, 3}, 6), d64({2, 3, 3, 3}, 7), d64({3}, 8)}));
@@ -174,6 +255,20 @@ TEST(ConvSecondOrder, PoolGradientsDifferentiate) {
     return mul(a, adaptive_avg_pool2d(in[0], {a.size(2), a.size(3)}));
   };
   EXPECT_TRUE(gradcheck(first_order(ap, 1), {x}));
+}
+
+// max_pool2d keeps uint8 taps for 2x2 windows; max_pool2d_with_indices keeps positions.  Their
+// gradients must agree, and under create_graph (where the taps path recomputes positions) too.
+TEST(ConvSecondOrder, TwoByTwoPoolTapsGradients) {
+  Tensor x = mul(add(randperm(2 * 3 * 7 * 6).to(DType::Float64), -100.0), 0.1).reshape({2, 3, 7, 6});
+  Fn taps = [](const std::vector<Tensor>& in) { return mul(max_pool2d(in[0], 2), max_pool2d(in[0], 2)); };
+  Fn pos = [](const std::vector<Tensor>& in) {
+    Tensor y = max_pool2d_with_indices(in[0], 2).first;
+    return mul(y, y);
+  };
+  EXPECT_TRUE(gradcheck(taps, {x}));
+  EXPECT_TRUE(gradcheck(first_order(taps, 1), {x}));
+  EXPECT_TRUE(close(first_order(taps, 1)({x}), first_order(pos, 1)({x}), 0, 0));
 }
 
 // Results must not depend on how many threads split the batch.

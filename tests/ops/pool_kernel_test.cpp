@@ -125,6 +125,50 @@ TEST(MaxPoolKernel, BackwardWritesTheGradientAtTheArgmaxAndZerosElsewhere) {
   }
 }
 
+// The uint8 taps nn::MaxPool2d keeps for 2x2 windows: the same maxima, each tap naming the
+// int64 path's argmax within its window, and a backward equal to the int64 one bit for bit
+// (every element written, gx starting as garbage), on ties, NaN, odd sizes and both dtypes.
+template <class T>
+void check_taps(PoolGeom g, uint64_t seed) {
+  Generator gen(seed);
+  const DType dt = dtype_v<T>;
+  Tensor x = randint(0, 3, {g.planes, g.h, g.w}, {}, &gen).to(dt);
+  Tensor u = rand({g.planes, g.h, g.w}, {.dtype = DType::Float64}, &gen);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    if (u.data_ptr<double>()[i] < 0.05) x.data_ptr<T>()[i] = std::numeric_limits<T>::quiet_NaN();
+  Tensor out = empty({g.planes, g.oh, g.ow}, {.dtype = dt}), idx = empty({g.planes, g.oh, g.ow}, {.dtype = DType::Int64});
+  Tensor out8 = empty({g.planes, g.oh, g.ow}, {.dtype = dt}), taps = empty({g.planes, g.oh, g.ow}, {.dtype = DType::UInt8});
+  kernels::max_pool2d(x, g, out, idx);
+  kernels::max_pool2d(x, g, out8, taps);
+  for (int64_t p = 0; p < g.planes; ++p)
+    for (int64_t r = 0; r < g.oh; ++r)
+      for (int64_t q = 0; q < g.ow; ++q) {
+        const int64_t k = (p * g.oh + r) * g.ow + q;
+        const T a = out.data_ptr<T>()[k], b = out8.data_ptr<T>()[k];
+        ASSERT_TRUE((std::isnan(a) && std::isnan(b)) || a == b) << "value " << k;
+        const int tap = taps.data_ptr<uint8_t>()[k];
+        ASSERT_EQ(idx.data_ptr<int64_t>()[k], (2 * r + tap / 2) * g.w + 2 * q + tap % 2) << "tap " << k;
+      }
+  Tensor gy = randn({g.planes, g.oh, g.ow}, {.dtype = dt}, &gen);
+  Tensor gx = full({g.planes, g.h, g.w}, 123.0, {.dtype = dt}), gx8 = full({g.planes, g.h, g.w}, -7.0, {.dtype = dt});
+  kernels::max_pool2d_backward(gy, idx, g, gx);
+  kernels::max_pool2d_backward(gy, taps, g, gx8);
+  EXPECT_TRUE(testing::close(gx, gx8, 0, 0));
+}
+
+TEST(MaxPoolKernel, TwoByTwoTapsMatchThePositions) {
+  uint64_t seed = 300;
+  for (auto [h, w] : {std::pair<int64_t, int64_t>{2, 2}, {5, 7}, {26, 26}, {13, 13}, {11, 11}, {28, 33}, {5, 70}})
+    for (int64_t planes : {1, 37}) {
+      SCOPED_TRACE(str(h, "x", w, " planes ", planes));
+      check_taps<float>(geom(planes, h, w, 2, 2, 0, 1, false), seed++);
+      check_taps<double>(geom(planes, h, w, 2, 2, 0, 1, false), seed++);
+    }
+  EXPECT_TRUE(kernels::max_pool2d_has_taps(geom(1, 5, 7, 2, 2, 0, 1, false)));
+  EXPECT_FALSE(kernels::max_pool2d_has_taps(geom(1, 5, 7, 2, 2, 1, 1, false)));  // padding
+  EXPECT_FALSE(kernels::max_pool2d_has_taps(geom(1, 5, 7, 3, 2, 0, 1, false)));  // 3x3
+}
+
 TEST(MaxPoolKernel, AllNegativeInfinityPicksTheFirstTap) {
   const float inf = std::numeric_limits<float>::infinity();
   Tensor x = full({1, 4, 4}, -inf);

@@ -13,6 +13,7 @@
 #include "dqn/dqn.h"
 #include "dqn/replay_buffer.h"
 #include "koan/koan.h"
+#include "support/testing.h"
 #include "koan/train/model_file.h"
 
 using namespace koan;
@@ -238,7 +239,7 @@ TEST(DqnTraining, SameSeedSameNumbers) {
 TEST(DqnTraining, ShortRunLearnsToBalanceAndSavesTheBestAgent) {
   // A random policy lasts about 22 steps and a constant one about 9; a short run must do far
   // better, and the model file must hold the same agent that the run kept.
-  auto path = (std::filesystem::temp_directory_path() / "koan_dqn_test.koan").string();
+  auto path = (koan::testing::temp_path("koan_dqn_test.koan")).string();
   auto cfg = small_config(0, 120);
   cfg.save_path = path;
   auto r = dqn::train_dqn(cfg);

@@ -13,6 +13,7 @@
 #include "koan/train/model_file.h"
 #include "sentiment/classifier.h"
 #include "sentiment/sst2.h"
+#include "support/testing.h"
 
 using namespace koan;
 namespace fs = std::filesystem;
@@ -27,7 +28,7 @@ std::string write_tsv(const std::string& name, int n, uint32_t seed) {
   const std::vector<std::string> neutral{"the", "film", "movie", "is", "a", "story", "plot", "with", "and", "it", "'s"};
   std::mt19937 rng(seed);
   auto pick = [&](const std::vector<std::string>& v) { return v[rng() % v.size()]; };
-  fs::path p = fs::temp_directory_path() / name;
+  fs::path p = koan::testing::temp_path(name);
   std::ofstream f(p);
   f << "sentence\tlabel\n";
   for (int i = 0; i < n; ++i) {
@@ -64,7 +65,7 @@ TEST(SentimentProject, ReadsTsvAndBatchesByLength) {
 }
 
 TEST(SentimentProject, BadFilesAreNamed) {
-  fs::path p = fs::temp_directory_path() / "koan_sst_bad.tsv";
+  fs::path p = koan::testing::temp_path("koan_sst_bad.tsv");
   std::ofstream(p) << "sentence\tlabel\nfine film \t1\nodd film \tmaybe\n";
   try {
     sentiment::read_sst2(p.string());
@@ -94,7 +95,7 @@ TEST(SentimentProject, BaselinesAndBiLstmLearnAndSaveModelFiles) {
     EXPECT_LT(r.history["loss"].back(), r.history["loss"].front());
     EXPECT_GT(r.dev_accuracy, 0.9);
     // The model file carries the vocabulary and rebuilds the same classifier.
-    auto path = (fs::temp_directory_path() / (std::string("koan_sst_") + kind + ".koan")).string();
+    auto path = koan::testing::temp_path(std::string("koan_sst_") + kind + ".koan").string();
     sentiment::save_text_model(path, *net, arch, vocab);
     auto stored = train::model_architecture(path);
     EXPECT_EQ(stored["text"]["vocabulary"].size(), static_cast<size_t>(vocab.size()));

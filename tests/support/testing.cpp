@@ -1,5 +1,7 @@
 #include "support/testing.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <filesystem>
 #include <set>
@@ -114,6 +116,10 @@ std::string fashion_mnist_root() {
   const std::string checkout = std::string(KOAN_SOURCE_DIR) + "/data/fashion-mnist";
   const std::string debian = "/usr/share/datasets/fashion-mnist";
   return std::filesystem::exists(checkout + "/t10k-images-idx3-ubyte.gz") ? checkout : debian;
+}
+
+std::filesystem::path temp_path(const std::string& name) {
+  return std::filesystem::temp_directory_path() / (name + "." + std::to_string(::getpid()));
 }
 
 }  // namespace koan::testing

@@ -2,6 +2,7 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -24,6 +25,10 @@ struct GradcheckOptions {
 // dataset-fashion-mnist puts it (scripts/setup installs it, so tests need not skip).  When neither
 // exists it returns the Debian folder, and the loader's error then names the command to run.
 std::string fashion_mnist_root();
+
+// A path in the temporary folder that is this process's own (the name plus the process id), so
+// suites running side by side (two build trees, ctest -j) never share a file.
+std::filesystem::path temp_path(const std::string& name);
 
 // Element-wise comparison with a message naming the first mismatch.
 ::testing::AssertionResult close(const Tensor& actual, const Tensor& expected, double rtol = 1e-5,

@@ -33,7 +33,7 @@ TEST(ModelFileLayers, SequenceClassifierRoundTrips) {
   Tensor y = net->forward(ids);
   EXPECT_EQ(y.shape(), (Shape{2, 2}));
 
-  auto path = (std::filesystem::temp_directory_path() / "koan_seq_model.koan").string();
+  auto path = (koan::testing::temp_path("koan_seq_model.koan")).string();
   train::save_model(path, *net, arch);
   auto back = train::load_model(path);
   back->eval();

@@ -60,7 +60,7 @@ TEST(ModelConfig, FileRoundTripKeepsWeightsNotReinitialised) {
   manual_seed(1);
   json arch = json::parse(R"([{"type": "Linear", "in": 5, "out": 3, "kernel_initializer": "glorot_uniform"}, {"type": "Tanh"}])");
   auto net = train::build_sequential(arch);
-  auto path = (std::filesystem::temp_directory_path() / "koan_model_file_test.koan").string();
+  auto path = (koan::testing::temp_path("koan_model_file_test.koan")).string();
   train::save_model(path, *net, arch);
   manual_seed(2);
   auto back = train::load_model(path);

@@ -111,7 +111,7 @@ TEST(Callbacks, EarlyStoppingStopsAndRestoresBestWeights) {
 }
 
 TEST(Callbacks, CheckpointCsvLoggerAndLrSchedule) {
-  auto dir = std::filesystem::temp_directory_path() / "koan_cb_test";
+  auto dir = koan::testing::temp_path("koan_cb_test");
   std::filesystem::create_directories(dir);
   auto [x, y] = blobs(128, 6);
   auto net = small_net(7);
@@ -197,7 +197,7 @@ TEST(Model, ResumingFromACheckpointFileIsExact) {
   };
   train::Model straight = make(15);
   straight.fit(x, y, {.epochs = 4, .batch_size = 16, .verbose = 0, .seed = 5});
-  auto path = (std::filesystem::temp_directory_path() / "koan_resume.safetensors").string();
+  auto path = (koan::testing::temp_path("koan_resume.safetensors")).string();
   {
     train::Model first = make(15);
     first.fit(x, y, {.epochs = 2, .batch_size = 16, .verbose = 0, .seed = 5});
@@ -216,7 +216,7 @@ TEST(History, CsvRoundTripAndSvgCurves) {
   train::History h;
   h.append({{"loss", 1.0}, {"accuracy", 0.5}, {"val_loss", 1.2}});
   h.append({{"loss", 0.5}, {"accuracy", 0.8}, {"val_loss", 0.9}});
-  auto path = (std::filesystem::temp_directory_path() / "koan_hist.csv").string();
+  auto path = (koan::testing::temp_path("koan_hist.csv")).string();
   h.save_csv(path);
   auto back = train::History::load_csv(path);
   EXPECT_EQ(back.epochs(), 2u);

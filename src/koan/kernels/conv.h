@@ -24,13 +24,22 @@ struct ConvGeom {
   int64_t groups = 1;
 };
 
-// y = conv(x, w) + bias[o] (bias may be undefined).  All contiguous, one floating dtype.
+// y = conv(x, w) + bias[o] (bias may be undefined), then max(y, 0) when relu is set.  All
+// contiguous, one floating dtype.
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                    const Tensor& y);
+                    const Tensor& y, bool relu = false);
 // gx = adjoint of conv2d_forward in x applied to gy, plus bias[c] when defined
 // (conv_transpose2d's forward).  gx (n, c, h, w) is overwritten.
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g,
                        const Tensor& gx);
+// The first-order backward of y = conv(x, w) + b, or of y = relu(conv(x, w) + b) when relu_out
+// (that y) is defined, in one pass over the samples: gw always, gx and gb (the bias gradient)
+// where defined.  Each sample's gradient is masked into a scratch buffer that stays in cache, so
+// the activations are read once instead of by four kernels (ReLU backward, input gradient,
+// weight gradient, bias sum).  gx and gw equal conv2d_input_grad's and conv2d_weight_grad's bit
+// for bit; gb is summed in double, per sample and then per block of samples.
+void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb);
 // gw[o, c, i, j] = sum over n and output positions of gy * x (the weight gradient).
 // gw (o, c / groups, kh, kw) is overwritten.  Summed in a fixed order of sample blocks, so the
 // result does not depend on the thread count.

@@ -15,9 +15,14 @@ struct PoolGeom {
 };
 
 // out = the max over each window (padding never wins; NaN propagates); indices (int64) = the
-// argmax as a flat position r * w + q in its plane, the first one on ties.
+// argmax as a flat position r * w + q in its plane, the first one on ties.  Where
+// max_pool2d_has_taps(g) (2x2 windows, stride 2, no padding or dilation), indices may instead be
+// uint8 "taps", the argmax's place in its window (0 1 / 2 3): an eighth of the memory traffic,
+// for callers that only need the backward pass.
 void max_pool2d(const Tensor& x, const PoolGeom& g, const Tensor& out, const Tensor& indices);
+bool max_pool2d_has_taps(const PoolGeom& g);
 // gx (planes, h, w) = 0, then gx[plane, indices] += gy: the gradient goes to the argmax.
+// indices as max_pool2d wrote them (int64 positions or uint8 taps).
 void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const PoolGeom& g, const Tensor& gx);
 
 // Windows along one axis for averaging: output i averages input [begin[i], end[i]) and divides

@@ -68,10 +68,14 @@ Conv2d::Conv2d(Conv2dOptions o) : Module("Conv2d"), opts_(o) {
              " must be positive");
   KOAN_CHECK(o.padding.mode != PadMode::Same || o.stride == Int2(1), ValueError,
              "Conv2d: padding=\"same\" needs stride 1, got stride=", o.stride);
+  KOAN_CHECK(o.activation.empty() || o.activation == "relu", ValueError, "Conv2d: activation must be \"\" or \"relu\", got \"",
+             o.activation, "\"");
   init_conv(*this, weight, bias, {o.out, o.in / o.groups, o.kernel.h, o.kernel.w}, o.out, o.bias, o.dtype);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
+  if (opts_.activation == "relu")
+    return conv2d_relu(x, weight, bias, opts_.stride, opts_.padding, opts_.dilation, opts_.groups);
   return conv2d(x, weight, bias, opts_.stride, opts_.padding, opts_.dilation, opts_.groups);
 }
 std::shared_ptr<Module> Conv2d::clone() const {
@@ -87,7 +91,8 @@ std::string Conv2d::repr() const {
              o.stride != Int2(1) ? str(", stride=", o.stride) : "",
              o.padding != Padding2(0) ? str(", padding=", o.padding) : "",
              o.dilation != Int2(1) ? str(", dilation=", o.dilation) : "",
-             o.groups != 1 ? str(", groups=", o.groups) : "", o.bias ? "" : ", bias=false", ")");
+             o.groups != 1 ? str(", groups=", o.groups) : "", o.bias ? "" : ", bias=false",
+             o.activation.empty() ? "" : str(", activation=", o.activation), ")");
 }
 
 ConvTranspose2d::ConvTranspose2d(ConvTranspose2dOptions o) : Module("ConvTranspose2d"), opts_(o) {

@@ -4,9 +4,12 @@
 //   nn::Conv2d conv({.in = 1, .out = 32, .kernel = 3});                     // (N, 1, 28, 28) -> (N, 32, 26, 26)
 //   nn::Conv2d down({.in = 32, .out = 64, .kernel = {3, 5}, .stride = 2, .padding = {1, 2}});
 //   nn::Conv2d keep({.in = 8, .out = 8, .kernel = 3, .padding = "same", .groups = 8, .bias = false});
+//   nn::Conv2d fused({.in = 1, .out = 32, .kernel = 3, .activation = "relu"});  // relu(conv(x)), one pass
 //   nn::ConvTranspose2d up({.in = 64, .out = 32, .kernel = 4, .stride = 2, .padding = 1});
 //   nn::Conv1d seq({.in = 16, .out = 32, .kernel = 5, .padding = 2});       // (N, 16, L) -> (N, 32, L)
 #pragma once
+#include <string>
+
 #include "koan/nn/module.h"
 #include "koan/ops/conv.h"
 
@@ -32,6 +35,9 @@ struct Conv2dOptions {
   int64_t groups = 1;
   bool bias = true;
   DType dtype = kDefaultFloat;
+  // "" or "relu": as Keras' Conv2D(activation=...).  "relu" runs conv2d_relu, which applies the
+  // ReLU inside the convolution's kernel instead of in a pass of its own.
+  std::string activation = "";
 };
 
 struct ConvTranspose2dOptions {

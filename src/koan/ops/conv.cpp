@@ -11,6 +11,8 @@
 #include <ostream>
 
 #include "koan/kernels/conv.h"
+#include "koan/kernels/elementwise.h"
+#include "koan/ops/binary.h"
 #include "koan/ops/common.h"
 #include "koan/ops/reduce.h"
 #include "koan/ops/shape.h"
@@ -52,6 +54,20 @@ bool wants(FunctionNode& self, size_t i) { return self.next_edges()[i].valid(); 
 Tensor conv_dx(const Tensor& gy, const Tensor& w, const Tensor& b, const ConvGeom& g);
 Tensor conv_dw(const Tensor& x, const Tensor& gy, const ConvGeom& g);
 
+// The first-order backward of conv_fwd / conv_relu_fwd (relu_out = y) as one kernel, when the
+// weight gradient is wanted (the training case): the activations' gradient is read once.
+Grads fused_backward(FunctionNode& self, const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w,
+                     const ConvGeom& g) {
+  const DType dt = gy.dtype();
+  Grads r(3);
+  if (wants(self, 0)) r[0] = new_output({g.n, g.c, g.h, g.w}, dt);
+  r[1] = new_output({g.o, g.c / g.groups, g.kh, g.kw}, dt);
+  if (wants(self, 2)) r[2] = new_output({g.o}, dt);
+  kernels::conv2d_backward(dense(gy), relu_out.defined() ? detach(relu_out) : Tensor(), dense(x),
+                           wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2]);
+  return r;
+}
+
 Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
   Tensor y = new_output({g.n, g.o, g.oh, g.ow}, x.dtype());
   kernels::conv2d_forward(dense(x), dense(w), dense(b), g, y);
@@ -61,10 +77,45 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
                      [sx = need_w ? SavedTensor(x, false) : SavedTensor(),
                       sw = need_x ? SavedTensor(w, false) : SavedTensor(), g](FunctionNode& self, Grads& gr) {
                        auto me = self.self();
+                       if (wants(self, 1) && !GradMode::enabled())  // no graph to record: one kernel
+                         return fused_backward(self, gr[0], {}, sx.unpack(me), sw.defined() ? sw.unpack(me) : Tensor(), g);
                        Grads r(3);
                        if (wants(self, 0)) r[0] = conv_dx(gr[0], sw.unpack(me), {}, g);
                        if (wants(self, 1)) r[1] = conv_dw(sx.unpack(me), gr[0], g);
                        if (wants(self, 2)) r[2] = sum(gr[0], {0, 2, 3});
+                       return r;
+                     });
+  }
+  return y;
+}
+
+// relu(conv(x, w) + b) with the bias and the ReLU applied inside the kernel, while each sample's
+// output is still in cache: a whole pass over the activations less, forward.  Backward masks the
+// gradient with y > 0 (the same mask as x > 0) and goes on as conv_fwd's rule.
+Tensor conv_relu_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
+  Tensor y = new_output({g.n, g.o, g.oh, g.ow}, x.dtype());
+  kernels::conv2d_forward(dense(x), dense(w), dense(b), g, y, /*relu=*/true);
+  if (autograd::needs_grad({&x, &w, &b})) {
+    bool need_x = x.requires_grad(), need_w = w.requires_grad();
+    autograd::record("ConvolutionReluBackward", {x, w, b}, {y},
+                     [sx = need_w ? SavedTensor(x, false) : SavedTensor(),
+                      sw = need_x ? SavedTensor(w, false) : SavedTensor(), sy = SavedTensor(y, true),
+                      g](FunctionNode& self, Grads& gr) {
+                       auto me = self.self();
+                       Tensor y = sy.unpack(me);
+                       if (wants(self, 1) && !GradMode::enabled())  // no graph to record: one kernel
+                         return fused_backward(self, gr[0], y, sx.unpack(me), sw.defined() ? sw.unpack(me) : Tensor(), g);
+                       Tensor gy;
+                       if (!autograd::needs_grad({&gr[0]})) {  // one fused pass, the common case
+                         gy = new_output(y.shape(), y.dtype());
+                         kernels::relu_backward(dense(gr[0]), detach(y), gy);
+                       } else {  // under create_graph: ops that differentiate again
+                         gy = mul(gr[0], to(gt(detach(y), 0), y.dtype()));
+                       }
+                       Grads r(3);
+                       if (wants(self, 0)) r[0] = conv_dx(gy, sw.unpack(me), {}, g);
+                       if (wants(self, 1)) r[1] = conv_dw(sx.unpack(me), gy, g);
+                       if (wants(self, 2)) r[2] = sum(gy, {0, 2, 3});
                        return r;
                      });
   }
@@ -123,7 +174,7 @@ void check_positive(const char* op, const char* what, Int2 v) {
 
 // Shared by conv1d (as a conv2d of height 1) and conv2d.  xb is 4-D.
 Tensor conv2d_impl(const char* op, const Tensor& xb, const Tensor& w, const Tensor& bias, Int2 stride,
-                   Padding2 padding, Int2 dilation, int64_t groups) {
+                   Padding2 padding, Int2 dilation, int64_t groups, bool relu = false) {
   KOAN_CHECK(groups > 0, ValueError, op, ": groups must be positive, got ", groups);
   check_positive(op, "stride", stride);
   check_positive(op, "dilation", dilation);
@@ -161,19 +212,32 @@ Tensor conv2d_impl(const char* op, const Tensor& xb, const Tensor& w, const Tens
              .ow = (in.w + total[1] - dilation.w * (k.w - 1) - 1) / stride.w + 1,
              .sh = stride.h, .sw = stride.w, .ph = before[0], .pw = before[1],
              .dh = dilation.h, .dw = dilation.w, .groups = groups};
-  return conv_fwd(xb, w, bias, g);
+  return relu ? conv_relu_fwd(xb, w, bias, g) : conv_fwd(xb, w, bias, g);
 }
 
 }  // namespace
 
+namespace {
+Tensor conv2d_checked(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride,
+                      Padding2 padding, Int2 dilation, int64_t groups, bool relu) {
+  check_dtypes(op, x, w, bias);
+  KOAN_CHECK(x.dim() == 4 || x.dim() == 3, ShapeError, op, ": input ", x.shape(),
+             " needs 4 dims (N, C, H, W) or 3 (C, H, W)");
+  KOAN_CHECK(w.dim() == 4, ShapeError, op, ": weight ", w.shape(), " needs 4 dims (O, C / groups, kh, kw)");
+  if (x.dim() == 3)
+    return squeeze(conv2d_impl(op, unsqueeze(x, 0), w, bias, stride, padding, dilation, groups, relu), 0);
+  return conv2d_impl(op, x, w, bias, stride, padding, dilation, groups, relu);
+}
+}  // namespace
+
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride, Padding2 padding,
               Int2 dilation, int64_t groups) {
-  check_dtypes("conv2d", x, w, bias);
-  KOAN_CHECK(x.dim() == 4 || x.dim() == 3, ShapeError, "conv2d: input ", x.shape(),
-             " needs 4 dims (N, C, H, W) or 3 (C, H, W)");
-  KOAN_CHECK(w.dim() == 4, ShapeError, "conv2d: weight ", w.shape(), " needs 4 dims (O, C / groups, kh, kw)");
-  if (x.dim() == 3) return squeeze(conv2d_impl("conv2d", unsqueeze(x, 0), w, bias, stride, padding, dilation, groups), 0);
-  return conv2d_impl("conv2d", x, w, bias, stride, padding, dilation, groups);
+  return conv2d_checked("conv2d", x, w, bias, stride, padding, dilation, groups, false);
+}
+
+Tensor conv2d_relu(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride, Padding2 padding,
+                   Int2 dilation, int64_t groups) {
+  return conv2d_checked("conv2d_relu", x, w, bias, stride, padding, dilation, groups, true);
 }
 
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stride, Padding1 padding,

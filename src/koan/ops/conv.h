@@ -62,6 +62,10 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, int64_t
 // x (N, C, H, W) or (C, H, W); w (O, C / groups, kh, kw); bias (O) or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Int2 stride = 1,
               Padding2 padding = 0, Int2 dilation = 1, int64_t groups = 1);
+// relu(conv2d(...)) in one kernel: bias and ReLU are applied while each sample's output is in
+// cache (as Keras' Conv2D(activation="relu"); nn::Conv2d with .activation = "relu").
+Tensor conv2d_relu(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Int2 stride = 1,
+                   Padding2 padding = 0, Int2 dilation = 1, int64_t groups = 1);
 // The adjoint of conv2d in its input ("deconvolution").  x (N, Cin, H, W) or (C, H, W);
 // w (Cin, Cout / groups, kh, kw); bias (Cout).  Output size per dim:
 // (H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1.

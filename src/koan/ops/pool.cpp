@@ -80,22 +80,34 @@ Tensor max_pool_grad(const Tensor& g, const Tensor& idx, const Shape& in_shape, 
   return reshape(scatter_add(flat, 2, reshape(idx, {n, c, -1}), reshape(g, {n, c, -1})), in_shape);
 }
 
-std::pair<Tensor, Tensor> max_pool_op(const Tensor& x4, const PoolGeom& g) {
+// Without want_indices (max_pool2d, nn::MaxPool2d) the common 2x2 case keeps one byte per output,
+// the argmax's place in its window, instead of an int64 position: the pass writes and the
+// backward reads an eighth of the bytes.  Under create_graph the backward needs positions for
+// scatter_add, so the kernel runs again there to get them.
+std::pair<Tensor, Tensor> max_pool_op(const Tensor& x4, const PoolGeom& g, bool want_indices) {
   Shape os{x4.size(0), x4.size(1), g.oh, g.ow};
   Tensor out = new_output(os, x4.dtype());
-  Tensor idx = new_output(os, DType::Int64);
+  const bool taps = !want_indices && kernels::max_pool2d_has_taps(g);
+  Tensor idx = new_output(os, taps ? DType::UInt8 : DType::Int64);
   kernels::max_pool2d(dense(x4), g, out, idx);
   if (autograd::needs_grad({&x4})) {
     autograd::record("MaxPool2DBackward", {x4}, {out},
-                     [idx, in_shape = x4.shape(), g](FunctionNode&, Grads& gr) {
+                     [idx, taps, sx = taps ? SavedTensor(x4, false) : SavedTensor(), in_shape = x4.shape(),
+                      g](FunctionNode& self, Grads& gr) {
+                       if (taps && autograd::needs_grad({&gr[0]})) {
+                         Tensor pos = new_output(idx.shape(), DType::Int64), scratch = new_output(idx.shape(), gr[0].dtype());
+                         kernels::max_pool2d(dense(sx.unpack(self.self())), g, scratch, pos);
+                         return Grads{max_pool_grad(gr[0], pos, in_shape, g)};
+                       }
                        return Grads{max_pool_grad(gr[0], idx, in_shape, g)};
                      });
   }
-  return {out, idx};
+  return {out, taps ? Tensor() : idx};
 }
 
-std::pair<Tensor, Tensor> max_pool_impl(const char* op, const Tensor& x4, const Pool2dArgs& a, const Tensor& x) {
-  return max_pool_op(x4, pool_geom(op, x4, a, x));
+std::pair<Tensor, Tensor> max_pool_impl(const char* op, const Tensor& x4, const Pool2dArgs& a, const Tensor& x,
+                                        bool want_indices) {
+  return max_pool_op(x4, pool_geom(op, x4, a, x), want_indices);
 }
 
 // ---- averaging over windows
@@ -163,7 +175,7 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Int2 kernel, 
   Pool2dArgs a{kernel, stride.value_or(kernel), padding, dilation, ceil_mode};
   Tensor idx;
   Tensor out = batched(x, 2, [&](const Tensor& x4) {
-    auto r = max_pool_impl("max_pool2d", x4, a, x);
+    auto r = max_pool_impl("max_pool2d", x4, a, x, true);
     idx = r.second;
     return r.first;
   });
@@ -173,14 +185,16 @@ std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Int2 kernel, 
 
 Tensor max_pool2d(const Tensor& x, Int2 kernel, std::optional<Int2> stride, Int2 padding, Int2 dilation,
                   bool ceil_mode) {
-  return max_pool2d_with_indices(x, kernel, stride, padding, dilation, ceil_mode).first;
+  check_input("max_pool2d", x, 2);
+  Pool2dArgs a{kernel, stride.value_or(kernel), padding, dilation, ceil_mode};
+  return batched(x, 2, [&](const Tensor& x4) { return max_pool_impl("max_pool2d", x4, a, x, false).first; });
 }
 
 Tensor max_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride, int64_t padding,
                   int64_t dilation, bool ceil_mode) {
   check_input("max_pool1d", x, 1);
   Pool2dArgs a{Int2(1, kernel), Int2(1, stride.value_or(kernel)), Int2(0, padding), Int2(1, dilation), ceil_mode};
-  return batched(x, 1, [&](const Tensor& x4) { return max_pool_impl("max_pool1d", x4, a, x).first; });
+  return batched(x, 1, [&](const Tensor& x4) { return max_pool_impl("max_pool1d", x4, a, x, false).first; });
 }
 
 Tensor avg_pool2d(const Tensor& x, Int2 kernel, std::optional<Int2> stride, Int2 padding, bool ceil_mode,

@@ -127,6 +127,7 @@ const std::map<std::string, Builder>& builders() {
          o.dilation = s.pair("dilation", 1);
          o.groups = s.integer("groups", 1);
          o.bias = s.boolean("bias", true);
+         o.activation = s.string("activation", "");
          return std::make_shared<nn::Conv2d>(o);
        }},
       {"Conv1d", [](Spec& s) {

@@ -4,6 +4,13 @@
 // over threads; a GEMM inside a parallel region runs on its own thread (oneDNN and OpenMP do not
 // nest), and with a single sample the GEMM itself gets every thread.
 //
+// Training takes two shortcuts past the separate passes: the forward applies bias and ReLU while
+// a sample's output is in cache (conv2d_relu), and the first-order backward (conv2d_backward)
+// masks, sums and multiplies each sample's gradient in one go.  Narrow float32 images unroll
+// their patches with register shifts (im2col_narrow.h).  Putting several samples side by side to
+// widen the GEMMs was tried and dropped: oneDNN's sgemm already runs at 125 GFLOP/s on one
+// sample's 64 x 121 x 288 (the seed CNN's second layer), and the copies cost what it gained.
+//
 // Why not oneDNN's convolution primitives: measured on the project's AVX-512 machine (thread CPU
 // time, 1 thread, the seed CNN's layers at batch 64), this path was faster.  With koan's plain
 // NCHW buffers oneDNN picks its gemm-based convolution, 25-40% slower here (64x32x13x13 -> 64:
@@ -14,13 +21,17 @@
 // already run near one core's peak (285 MFLOP in 3.0 ms, ~95 GFLOP/s).
 #include "koan/kernels/conv.h"
 
-#include <oneapi/dnnl/dnnl.h>
 #include <cblas.h>
+#include <immintrin.h>
+#include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
+#include <vector>
 
 #include "koan/core/parallel.h"
+#include "koan/kernels/cpu/im2col_narrow.h"
 #include "koan/kernels/cpu/loops.h"
 
 namespace koan::kernels {
@@ -54,6 +65,38 @@ bool pointwise(const ConvGeom& g) {
          g.oh == g.h && g.ow == g.w;
 }
 
+// The rows im2col moves are short (26 and 11 floats in the seed CNN), too short for memmove and
+// memset, whose calls cost more than the copy itself (they were 7% of a training step).  Masked
+// AVX-512 moves do them inline; other types and machines keep the standard algorithms.
+template <class T>
+inline void copy_row(T* dst, const T* src, int64_t n) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+    if (i < n) {
+      const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+      _mm512_mask_storeu_ps(dst + i, m, _mm512_maskz_loadu_ps(m, src + i));
+    }
+    return;
+  }
+#endif
+  std::copy(src, src + n, dst);
+}
+
+template <class T>
+inline void zero_row(T* dst, int64_t n) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, _mm512_setzero_ps());
+    if (i < n) _mm512_mask_storeu_ps(dst + i, static_cast<__mmask16>((1u << (n - i)) - 1), _mm512_setzero_ps());
+    return;
+  }
+#endif
+  std::fill(dst, dst + n, T(0));
+}
+
 // col[(c, i, j), (r, q)] = x[c, r*sh - ph + i*dh, q*sw - pw + j*dw], zero outside the input.
 template <class T>
 void im2col(const T* x, const ConvGeom& g, int64_t cg, T* col) {
@@ -70,17 +113,17 @@ void im2col(const T* x, const ConvGeom& g, int64_t cg, T* col) {
           T* dst = row + r * g.ow;
           const int64_t ih = r * g.sh - g.ph + i * g.dh;
           if (ih < 0 || ih >= g.h) {
-            std::fill(dst, dst + g.ow, T(0));
+            zero_row(dst, g.ow);
             continue;
           }
           const T* xr = xc + ih * g.w;
-          std::fill(dst, dst + lo, T(0));
+          zero_row(dst, lo);
           if (g.sw == 1) {
-            std::copy(xr + lo + off, xr + hi + off, dst + lo);
+            copy_row(dst + lo, xr + lo + off, hi - lo);
           } else {
             for (int64_t q = lo; q < hi; ++q) dst[q] = xr[q * g.sw + off];
           }
-          std::fill(dst + hi, dst + g.ow, T(0));
+          zero_row(dst + hi, g.ow - hi);
         }
       }
 }
@@ -111,6 +154,50 @@ void col2im(const T* col, const ConvGeom& g, int64_t cg, T* x) {
       }
 }
 
+// The patch unrolling a kernel call uses: the generic loops above, or for narrow float32 images
+// the register-shifting ones of im2col_narrow.h (same values, same summation order).
+template <class T>
+class Unroller {
+ public:
+  explicit Unroller(const ConvGeom& g) : g_(g) {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>) {
+      if (narrow::applies(g)) {
+        fast_ = true;
+        for (int64_t j = 0; j < g.kw; ++j) {
+          const int64_t off = j * g.dw - g.pw;
+          int64_t lo, hi;
+          valid_range(off, g.sw, g.w, g.ow, lo, hi);
+          shift_[j] = narrow::make_shift(off, lo, hi);
+          unshift_[j] = narrow::make_unshift(off, lo, hi);
+        }
+      }
+    }
+#endif
+  }
+  void im2col(const T* x, int64_t cg, T* col) const {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (fast_) return narrow::im2col(x, g_, cg, col, shift_);
+#endif
+    koan::kernels::im2col(x, g_, cg, col);
+  }
+  void col2im(const T* col, int64_t cg, T* x) const {
+#if defined(__AVX512F__)
+    if constexpr (std::is_same_v<T, float>)
+      if (fast_) return narrow::col2im(col, g_, cg, x, unshift_);
+#endif
+    koan::kernels::col2im(col, g_, cg, x);
+  }
+
+ private:
+  const ConvGeom& g_;
+  bool fast_ = false;
+#if defined(__AVX512F__)
+  narrow::Shift shift_[16], unshift_[16];
+#endif
+};
+
 // Samples per thread chunk: enough multiply-adds (~2^17) to pay for waking a thread.
 int64_t batch_grain(const ConvGeom& g) {
   const int64_t per_sample = g.o * (g.c / g.groups) * g.kh * g.kw * g.oh * g.ow;
@@ -127,26 +214,37 @@ T* mut_ptr(const Tensor& t) {
 }
 
 template <class T>
-void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const ConvGeom& g, const Tensor& yt) {
+void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const ConvGeom& g, const Tensor& yt,
+                  bool relu) {
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
   const int64_t P = g.oh * g.ow, HW = g.h * g.w;
   const T *x = ptr<T>(xt), *w = ptr<T>(wt), *b = ptr<T>(bt);
   T* y = mut_ptr<T>(yt);
   const bool direct = pointwise(g);
+  const Unroller<T> unroll(g);
   parallel_for(0, g.n, batch_grain(g), [&](int64_t nb, int64_t ne) {
     Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
     for (int64_t n = nb; n < ne; ++n)
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const T* xg = x + (n * g.c + gi * cg) * HW;
-        if (!direct) im2col(xg, g, cg, col);
+        if (!direct) unroll.im2col(xg, cg, col);
         T* yg = y + (n * g.o + gi * og) * P;
         gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
-        if (b)
+        // The epilogue, while the sample's output is still in cache.  max as ReLU's kernel
+        // writes it (x > 0 ? x : 0), so conv2d_relu equals relu(conv2d) bit for bit.
+        if (b || relu)
           for (int64_t o = 0; o < og; ++o) {
-            const T bo = b[gi * og + o];
+            const T bo = b ? b[gi * og + o] : T(0);
             T* yo = yg + o * P;
-            for (int64_t p = 0; p < P; ++p) yo[p] += bo;
+            if (relu) {
+              for (int64_t p = 0; p < P; ++p) {
+                const T v = yo[p] + bo;
+                yo[p] = v > T(0) ? v : T(0);
+              }
+            } else {
+              for (int64_t p = 0; p < P; ++p) yo[p] += bo;
+            }
           }
       }
   });
@@ -159,6 +257,7 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
   const T *gy = ptr<T>(gyt), *w = ptr<T>(wt), *b = ptr<T>(bt);
   T* gx = mut_ptr<T>(gxt);
   const bool direct = pointwise(g);
+  const Unroller<T> unroll(g);
   parallel_for(0, g.n, batch_grain(g), [&](int64_t nb, int64_t ne) {
     Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
@@ -170,7 +269,7 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
         T* gxg = gxn + gi * cg * HW;
         // col = W_g^T gy_g: (K x og) (og x P).
         gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyg, P, T(0), direct ? gxg : col, P);
-        if (!direct) col2im(col, g, cg, gxg);
+        if (!direct) unroll.col2im(col, cg, gxg);
       }
       if (b)
         for (int64_t c = 0; c < g.c; ++c) {
@@ -199,6 +298,7 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
   Tensor partial_t = nblk > 1 ? empty({nblk * wn}, {.dtype = dtype_v<T>}) : Tensor();
   T* partial = nblk > 1 ? partial_t.data_ptr<T>() : gw;
   const int64_t blk_grain = (batch_grain(g) * nblk + g.n - 1) / g.n;
+  const Unroller<T> unroll(g);
   parallel_for(0, nblk, blk_grain, [&](int64_t bb, int64_t be) {
     Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
@@ -208,7 +308,7 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
       for (int64_t n = n0; n < n1; ++n)
         for (int64_t gi = 0; gi < g.groups; ++gi) {
           const T* xg = x + (n * g.c + gi * cg) * HW;
-          if (!direct) im2col(xg, g, cg, col);
+          if (!direct) unroll.im2col(xg, cg, col);
           // gw_g += gy_g col^T: (og x P) (P x K).
           gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
                   n == n0 ? T(0) : T(1), acc + gi * og * K, K);
@@ -224,18 +324,116 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
   }
 }
 
+// sum(v[0..n)) in double, in eight interleaved partial sums (a fixed order, so the same at any
+// thread count): one chain of dependent adds would cost 4 cycles per element.
+template <class T>
+double plane_sum(const T* v, int64_t n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t p = 0;
+  for (; p + 8 <= n; p += 8)
+    for (int l = 0; l < 8; ++l) part[l] += static_cast<double>(v[p + l]);
+  for (int l = 0; p < n; ++p, ++l) part[l] += static_cast<double>(v[p]);
+  return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
+// The whole first-order backward in one pass over the samples.  Blocks of samples are those of
+// weight_grad_impl and each sample's GEMMs are those of input_grad_impl and weight_grad_impl, so
+// gx and gw equal theirs bit for bit; the ReLU mask is relu_backward's rule (y > 0 ? g : 0).
+// The masked gradient of one sample lives in a scratch buffer that stays in cache.
+template <class T>
+void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const Tensor& wt, const ConvGeom& g,
+                   const Tensor& gxt, const Tensor& gwt, const Tensor& gbt) {
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
+  const int64_t P = g.oh * g.ow, HW = g.h * g.w, wn = g.o * K;
+  const T *gy = ptr<T>(gyt), *y = ptr<T>(yt), *x = ptr<T>(xt), *w = ptr<T>(wt);
+  T* gx = gxt.defined() ? mut_ptr<T>(gxt) : nullptr;
+  T* gw = mut_ptr<T>(gwt);
+  T* gb = gbt.defined() ? mut_ptr<T>(gbt) : nullptr;
+  if (g.n == 0) {
+    std::fill(gw, gw + wn, T(0));
+    if (gb) std::fill(gb, gb + g.o, T(0));
+    return;
+  }
+  const bool direct = pointwise(g);
+  const int64_t nblk = std::min<int64_t>(g.n, 8);
+  Tensor partial_t = nblk > 1 ? empty({nblk * wn}, {.dtype = dtype_v<T>}) : Tensor();
+  T* partial = nblk > 1 ? partial_t.data_ptr<T>() : gw;
+  std::vector<double> bias_partial(gb ? nblk * g.o : 0, 0.0);
+  const int64_t blk_grain = (batch_grain(g) * nblk + g.n - 1) / g.n;
+  const Unroller<T> unroll(g);
+  parallel_for(0, nblk, blk_grain, [&](int64_t bb, int64_t be) {
+    Tensor scratch = empty({(direct ? 0 : K * P) + (y ? g.o * P : 0) + 1}, {.dtype = dtype_v<T>});
+    T* col = direct ? nullptr : scratch.data_ptr<T>();
+    T* masked = y ? scratch.data_ptr<T>() + (direct ? 0 : K * P) : nullptr;
+    for (int64_t blk = bb; blk < be; ++blk) {
+      T* acc = partial + blk * wn;
+      const int64_t n0 = g.n * blk / nblk, n1 = g.n * (blk + 1) / nblk;
+      for (int64_t n = n0; n < n1; ++n) {
+        const T* gyn = gy + n * g.o * P;
+        if (y) {
+          const T* yn = y + n * g.o * P;
+          for (int64_t k = 0; k < g.o * P; ++k) masked[k] = yn[k] > T(0) ? gyn[k] : T(0);
+          gyn = masked;
+        }
+        if (gb) {
+          double* bacc = bias_partial.data() + blk * g.o;
+          for (int64_t c = 0; c < g.o; ++c) bacc[c] += plane_sum(gyn + c * P, P);
+        }
+        if (gx) {
+          T* gxn = gx + n * g.c * HW;
+          if (!direct) std::fill(gxn, gxn + g.c * HW, T(0));
+          for (int64_t gi = 0; gi < g.groups; ++gi) {
+            T* gxg = gxn + gi * cg * HW;
+            gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyn + gi * og * P, P, T(0), direct ? gxg : col, P);
+            if (!direct) unroll.col2im(col, cg, gxg);
+          }
+        }
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+          const T* xg = x + (n * g.c + gi * cg) * HW;
+          if (!direct) unroll.im2col(xg, cg, col);
+          gemm<T>(false, true, og, K, P, gyn + gi * og * P, P, direct ? xg : col, P, n == n0 ? T(0) : T(1),
+                  acc + gi * og * K, K);
+        }
+      }
+    }
+  });
+  if (nblk > 1) {
+    std::copy(partial, partial + wn, gw);
+    for (int64_t blk = 1; blk < nblk; ++blk) {
+      const T* p = partial + blk * wn;
+      for (int64_t i = 0; i < wn; ++i) gw[i] += p[i];
+    }
+  }
+  if (gb)
+    for (int64_t c = 0; c < g.o; ++c) {
+      double sum = 0;
+      for (int64_t blk = 0; blk < nblk; ++blk) sum += bias_partial[blk * g.o + c];
+      gb[c] = static_cast<T>(sum);
+    }
+}
+
 }  // namespace
 
-void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g, const Tensor& y) {
+void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g, const Tensor& y,
+                    bool relu) {
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && y.is_contiguous());
   if (y.numel() == 0) return;
-  visit_floating(x.dtype(), "conv2d", [&]<class T>() { forward_impl<T>(x, w, bias, g, y); });
+  visit_floating(x.dtype(), "conv2d", [&]<class T>() { forward_impl<T>(x, w, bias, g, y, relu); });
 }
 
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g, const Tensor& gx) {
   KOAN_ASSERT(gy.is_contiguous() && w.is_contiguous() && gx.is_contiguous());
   if (gx.numel() == 0) return;
   visit_floating(gy.dtype(), "conv2d backward", [&]<class T>() { input_grad_impl<T>(gy, w, bias, g, gx); });
+}
+
+void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+  KOAN_ASSERT(gy.is_contiguous() && x.is_contiguous() && gw.is_contiguous());
+  KOAN_ASSERT(!relu_out.defined() || relu_out.is_contiguous());
+  KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
+  visit_floating(x.dtype(), "conv2d backward",
+                 [&]<class T>() { backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb); });
 }
 
 void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, const Tensor& gw) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "koan/core/parallel.h"
@@ -36,9 +37,9 @@ bool is_pool2x2(const PoolGeom& g) {
 // as selects instead of branches (on ReLU outputs, full of ties and equal zeros, the generic
 // loop's "new max?" branch mispredicts about once per window), so values and indices agree with
 // it exactly: the first index on ties, the last NaN.
-template <class T>
+template <class T, class I>
 void pool2x2_row_scalar(const T* x0, const T* x1, int64_t q0, int64_t ow, int64_t row0, int64_t w, T* out,
-                        int64_t* idx) {
+                        I* idx) {
   for (int64_t q = q0; q < ow; ++q) {
     const T a = x0[2 * q], b = x0[2 * q + 1], c = x1[2 * q], d = x1[2 * q + 1];
     T best = a;
@@ -53,25 +54,26 @@ void pool2x2_row_scalar(const T* x0, const T* x1, int64_t q0, int64_t ow, int64_
     best = take ? d : best;
     tap = take ? 3 : tap;
     out[q] = best;
-    idx[q] = row0 + (tap >> 1) * w + 2 * q + (tap & 1);
+    if constexpr (std::is_same_v<I, uint8_t>) idx[q] = static_cast<uint8_t>(tap);
+    else idx[q] = row0 + (tap >> 1) * w + 2 * q + (tap & 1);
   }
 }
 
-template <class T>
-void pool2x2_row(const T* x0, const T* x1, int64_t ow, int64_t row0, int64_t w, T* out, int64_t* idx) {
+template <class T, class I>
+void pool2x2_row(const T* x0, const T* x1, int64_t ow, int64_t row0, int64_t w, T* out, I* idx) {
   pool2x2_row_scalar(x0, x1, 0, ow, row0, w, out, idx);
 }
 
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 // GCC 12's intrinsic headers start some vectors from _mm*_undefined_*(), which -O3 reports as
 // maybe-uninitialized (a known false positive).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 // float32, 16 outputs at a time (GCC does not vectorise the selects above by itself): the
 // even / odd columns of two input rows are split with permutes, each tap's "take" is a mask.
-template <>
-void pool2x2_row<float>(const float* x0, const float* x1, int64_t ow, int64_t row0, int64_t w, float* out,
-                        int64_t* idx) {
+template <class I>
+void pool2x2_row_avx512(const float* x0, const float* x1, int64_t ow, int64_t row0, int64_t w, float* out,
+                        I* idx) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512i lane_lo = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
@@ -96,6 +98,10 @@ void pool2x2_row<float>(const float* x0, const float* x1, int64_t ow, int64_t ro
     take(d, 3);
     const __mmask16 keep = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
     _mm512_mask_storeu_ps(out + q, keep, best);
+    if constexpr (std::is_same_v<I, uint8_t>) {
+      _mm_mask_storeu_epi8(idx + q, keep, _mm512_cvtepi32_epi8(tap));
+      return;
+    } else {
     const __m512i base = _mm512_set1_epi64(row0 + 2 * q);
     auto index = [&](__m256i t32, __m512i lane) {  // row0 + 2q + 2 lane + (t & 1) + (t >> 1) w
       const __m512i t = _mm512_cvtepi32_epi64(t32);
@@ -104,22 +110,33 @@ void pool2x2_row<float>(const float* x0, const float* x1, int64_t ow, int64_t ro
     };
     _mm512_mask_storeu_epi64(idx + q, __mmask8(keep), index(_mm512_castsi512_si256(tap), lane_lo));
     _mm512_mask_storeu_epi64(idx + q + 8, __mmask8(keep >> 8), index(_mm512_extracti64x4_epi64(tap, 1), lane_hi));
+    }
   };
   int64_t q = 0;
   for (; q + 16 <= ow; q += 16) step(q, 16);
   if (q < ow) step(q, ow - q);
 }
+template <>
+void pool2x2_row<float, int64_t>(const float* x0, const float* x1, int64_t ow, int64_t row0, int64_t w, float* out,
+                                 int64_t* idx) {
+  pool2x2_row_avx512(x0, x1, ow, row0, w, out, idx);
+}
+template <>
+void pool2x2_row<float, uint8_t>(const float* x0, const float* x1, int64_t ow, int64_t row0, int64_t w, float* out,
+                                 uint8_t* idx) {
+  pool2x2_row_avx512(x0, x1, ow, row0, w, out, idx);
+}
 #pragma GCC diagnostic pop
 #endif
 
-template <class T>
-void max_pool2x2_impl(const T* x, const PoolGeom& g, T* out, int64_t* idx) {
+template <class T, class I>
+void max_pool2x2_impl(const T* x, const PoolGeom& g, T* out, I* idx) {
   const int64_t W = g.w, OH = g.oh, OW = g.ow, HW = g.h * W, P = OH * OW;
   parallel_for(0, g.planes, plane_grain(HW), [&](int64_t pb, int64_t pe) {
     for (int64_t p = pb; p < pe; ++p)
       for (int64_t r = 0; r < OH; ++r) {
         const T* x0 = x + p * HW + 2 * r * W;
-        pool2x2_row<T>(x0, x0 + W, OW, 2 * r * W, W, out + p * P + r * OW, idx + p * P + r * OW);
+        pool2x2_row<T, I>(x0, x0 + W, OW, 2 * r * W, W, out + p * P + r * OW, idx + p * P + r * OW);
       }
   });
 }
@@ -184,6 +201,74 @@ void max_pool_backward_impl(const Tensor& gyt, const Tensor& it, const PoolGeom&
   });
 }
 
+// The 2x2 windows tile the input, so each input element is written exactly once: the gradient
+// where the tap points, zero elsewhere (and in the last row / column an odd size leaves out).
+// No zero fill first and no scatter, unlike the general backward.
+template <class T>
+void taps_backward_row(const T* gr, const uint8_t* tr, int64_t ow, T* r0, T* r1) {
+  for (int64_t q = 0; q < ow; ++q) {
+    const T v = gr[q];
+    const uint8_t t = tr[q];
+    r0[2 * q] = t == 0 ? v : T(0);
+    r0[2 * q + 1] = t == 1 ? v : T(0);
+    r1[2 * q] = t == 2 ? v : T(0);
+    r1[2 * q + 1] = t == 3 ? v : T(0);
+  }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+// float32, 16 windows at a time: each tap's mask selects the gradient, and permutes interleave
+// taps 0 / 1 (and 2 / 3) into the even and odd columns of the window's two rows.  GCC leaves
+// the scalar version above as four scattered scalar stores per window, five times slower.
+template <>
+void taps_backward_row<float>(const float* gr, const uint8_t* tr, int64_t ow, float* r0, float* r1) {
+  const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i ihi = _mm512_add_epi32(ilo, _mm512_set1_epi32(8));
+  for (int64_t q = 0; q < ow; q += 16) {
+    const int64_t n = std::min<int64_t>(16, ow - q);
+    const __mmask16 keep = static_cast<__mmask16>((1u << n) - 1);
+    const __mmask16 lo = static_cast<__mmask16>(n >= 8 ? 0xFFFFu : (1u << (2 * n)) - 1);
+    const __mmask16 hi = static_cast<__mmask16>(n > 8 ? (1u << (2 * n - 16)) - 1 : 0u);
+    const __m512 v = _mm512_maskz_loadu_ps(keep, gr + q);
+    const __m512i t = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(keep, tr + q));
+    auto pick = [&](int k) { return _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(t, _mm512_set1_epi32(k)), v); };
+    const __m512 v0 = pick(0), v1 = pick(1), v2 = pick(2), v3 = pick(3);
+    _mm512_mask_storeu_ps(r0 + 2 * q, lo, _mm512_permutex2var_ps(v0, ilo, v1));
+    _mm512_mask_storeu_ps(r0 + 2 * q + 16, hi, _mm512_permutex2var_ps(v0, ihi, v1));
+    _mm512_mask_storeu_ps(r1 + 2 * q, lo, _mm512_permutex2var_ps(v2, ilo, v3));
+    _mm512_mask_storeu_ps(r1 + 2 * q + 16, hi, _mm512_permutex2var_ps(v2, ihi, v3));
+  }
+}
+#endif
+
+template <class T>
+void max_pool2x2_taps_backward_impl(const T* gy, const uint8_t* taps, const PoolGeom& g, T* gx) {
+  const int64_t W = g.w, OH = g.oh, OW = g.ow, HW = g.h * W, P = OH * OW;
+  parallel_for(0, g.planes, plane_grain(HW), [&](int64_t pb, int64_t pe) {
+    for (int64_t p = pb; p < pe; ++p) {
+      const T* gp = gy + p * P;
+      const uint8_t* tp = taps + p * P;
+      T* xp = gx + p * HW;
+      if (OW < 8) {  // narrow planes (the seed CNN's 11x11): a fill and a scatter beat short rows
+        std::fill(xp, xp + HW, T(0));
+        for (int64_t r = 0; r < OH; ++r)
+          for (int64_t q = 0; q < OW; ++q) {
+            const int t = tp[r * OW + q];
+            xp[(2 * r + (t >> 1)) * W + 2 * q + (t & 1)] = gp[r * OW + q];
+          }
+        continue;
+      }
+      for (int64_t r = 0; r < OH; ++r) {
+        T* r0 = xp + 2 * r * W;
+        T* r1 = r0 + W;
+        taps_backward_row<T>(gp + r * OW, tp + r * OW, OW, r0, r1);
+        for (int64_t c = 2 * OW; c < W; ++c) r0[c] = r1[c] = T(0);
+      }
+      std::fill(xp + 2 * OH * W, xp + HW, T(0));
+    }
+  });
+}
+
 template <class T>
 void window_avg_impl(const Tensor& xt, const AvgWindows& rows, const AvgWindows& cols, const Tensor& ot) {
   const T* x = base_ptr<T>(xt) + xt.offset();
@@ -228,13 +313,19 @@ void window_avg_adjoint_impl(const Tensor& gyt, const AvgWindows& rows, const Av
 
 }  // namespace
 
+bool max_pool2d_has_taps(const PoolGeom& g) { return is_pool2x2(g); }
+
 void max_pool2d(const Tensor& x, const PoolGeom& g, const Tensor& out, const Tensor& indices) {
   KOAN_ASSERT(x.is_contiguous() && out.is_contiguous() && indices.is_contiguous());
+  KOAN_ASSERT(indices.dtype() == DType::Int64 || (indices.dtype() == DType::UInt8 && is_pool2x2(g)));
   if (out.numel() == 0) return;
   visit_floating(x.dtype(), "max_pool2d", [&]<class T>() {
-    if (is_pool2x2(g))
-      max_pool2x2_impl<T>(base_ptr<T>(x) + x.offset(), g, base_ptr<T>(out) + out.offset(),
-                          base_ptr<int64_t>(indices) + indices.offset());
+    const T* xp = base_ptr<T>(x) + x.offset();
+    T* op = base_ptr<T>(out) + out.offset();
+    if (indices.dtype() == DType::UInt8)
+      max_pool2x2_impl<T, uint8_t>(xp, g, op, base_ptr<uint8_t>(indices) + indices.offset());
+    else if (is_pool2x2(g))
+      max_pool2x2_impl<T, int64_t>(xp, g, op, base_ptr<int64_t>(indices) + indices.offset());
     else
       max_pool_impl<T>(x, g, out, indices);
   });
@@ -242,9 +333,15 @@ void max_pool2d(const Tensor& x, const PoolGeom& g, const Tensor& out, const Ten
 
 void max_pool2d_backward(const Tensor& gy, const Tensor& indices, const PoolGeom& g, const Tensor& gx) {
   KOAN_ASSERT(gy.is_contiguous() && indices.is_contiguous() && gx.is_contiguous());
+  KOAN_ASSERT(indices.dtype() == DType::Int64 || (indices.dtype() == DType::UInt8 && is_pool2x2(g)));
   if (gx.numel() == 0) return;
-  visit_floating(gy.dtype(), "max_pool2d backward",
-                 [&]<class T>() { max_pool_backward_impl<T>(gy, indices, g, gx); });
+  visit_floating(gy.dtype(), "max_pool2d backward", [&]<class T>() {
+    if (indices.dtype() == DType::UInt8)
+      max_pool2x2_taps_backward_impl<T>(base_ptr<T>(gy) + gy.offset(), base_ptr<uint8_t>(indices) + indices.offset(),
+                                        g, base_ptr<T>(gx) + gx.offset());
+    else
+      max_pool_backward_impl<T>(gy, indices, g, gx);
+  });
 }
 
 void window_avg(const Tensor& x, const AvgWindows& rows, const AvgWindows& cols, const Tensor& out) {

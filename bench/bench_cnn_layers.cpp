@@ -1,0 +1,170 @@
+// The seed CNN's layers one kernel at a time (make bench): where a training step's time goes.
+// Batch 64, Fashion-MNIST shapes: conv 1->32 3x3 (28 -> 26), pool 2x2 (-> 13), conv 32->64 3x3
+// (-> 11), pool 2x2 (-> 5).  Each benchmark is one kernel on buffers allocated once, so the
+// figures are the kernels' own cost.  No assertions: timings belong here, never in tests.
+#include <benchmark/benchmark.h>
+
+#include "koan/kernels/conv.h"
+#include "koan/kernels/elementwise.h"
+#include "koan/kernels/pool.h"
+#include "koan/koan.h"
+
+using namespace koan;
+
+namespace {
+
+struct Layer {
+  int64_t c, hw, o;
+};
+constexpr Layer kLayers[] = {{1, 28, 32}, {32, 13, 64}};
+constexpr int64_t kBatch = 64;
+
+kernels::ConvGeom geom(const Layer& l) {
+  return {.n = kBatch, .c = l.c, .h = l.hw, .w = l.hw, .o = l.o, .kh = 3, .kw = 3, .oh = l.hw - 2, .ow = l.hw - 2};
+}
+
+void BM_ConvForward(benchmark::State& st) {
+  const Layer& l = kLayers[st.range(0)];
+  auto g = geom(l);
+  Tensor x = randn({g.n, g.c, g.h, g.w}), w = randn({g.o, g.c, 3, 3}), b = randn({g.o});
+  Tensor y = empty({g.n, g.o, g.oh, g.ow});
+  for (auto _ : st) kernels::conv2d_forward(x, w, b, g, y);
+  st.SetItemsProcessed(st.iterations() * 2 * g.n * g.o * g.c * 9 * g.oh * g.ow);  // flops
+}
+BENCHMARK(BM_ConvForward)->Arg(0)->Arg(1);
+
+void BM_ConvInputGrad(benchmark::State& st) {
+  const Layer& l = kLayers[st.range(0)];
+  auto g = geom(l);
+  Tensor gy = randn({g.n, g.o, g.oh, g.ow}), w = randn({g.o, g.c, 3, 3});
+  Tensor gx = empty({g.n, g.c, g.h, g.w});
+  for (auto _ : st) kernels::conv2d_input_grad(gy, w, Tensor(), g, gx);
+  st.SetItemsProcessed(st.iterations() * 2 * g.n * g.o * g.c * 9 * g.oh * g.ow);
+}
+BENCHMARK(BM_ConvInputGrad)->Arg(1);  // the first layer's input needs no gradient
+
+void BM_ConvWeightGrad(benchmark::State& st) {
+  const Layer& l = kLayers[st.range(0)];
+  auto g = geom(l);
+  Tensor x = randn({g.n, g.c, g.h, g.w}), gy = randn({g.n, g.o, g.oh, g.ow});
+  Tensor gw = empty({g.o, g.c, 3, 3});
+  for (auto _ : st) kernels::conv2d_weight_grad(x, gy, g, gw);
+  st.SetItemsProcessed(st.iterations() * 2 * g.n * g.o * g.c * 9 * g.oh * g.ow);
+}
+BENCHMARK(BM_ConvWeightGrad)->Arg(0)->Arg(1);
+
+void BM_Relu(benchmark::State& st) {
+  auto g = geom(kLayers[st.range(0)]);
+  Tensor x = randn({g.n, g.o, g.oh, g.ow}), y = empty_like(x);
+  for (auto _ : st) kernels::unary(kernels::UnaryOp::Relu, x, y);
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_Relu)->Arg(0)->Arg(1);
+
+void BM_ReluBackward(benchmark::State& st) {
+  auto g = geom(kLayers[st.range(0)]);
+  Tensor x = randn({g.n, g.o, g.oh, g.ow}), gy = randn({g.n, g.o, g.oh, g.ow}), gx = empty_like(x);
+  for (auto _ : st) kernels::relu_backward(gy, x, gx);
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_ReluBackward)->Arg(0)->Arg(1);
+
+kernels::PoolGeom pool_geom(int64_t layer) {
+  auto c = geom(kLayers[layer]);
+  return {.planes = c.n * c.o, .h = c.oh, .w = c.ow, .oh = c.oh / 2, .ow = c.ow / 2, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+}
+
+void BM_MaxPool(benchmark::State& st) {
+  auto g = pool_geom(st.range(0));
+  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
+  Tensor idx = empty({g.planes, g.oh, g.ow}, {.dtype = DType::Int64});
+  for (auto _ : st) kernels::max_pool2d(x, g, out, idx);
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_MaxPool)->Arg(0)->Arg(1);
+
+void BM_MaxPoolBackward(benchmark::State& st) {
+  auto g = pool_geom(st.range(0));
+  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
+  Tensor idx = empty({g.planes, g.oh, g.ow}, {.dtype = DType::Int64});
+  kernels::max_pool2d(x, g, out, idx);
+  Tensor gy = randn({g.planes, g.oh, g.ow}), gx = empty_like(x);
+  for (auto _ : st) kernels::max_pool2d_backward(gy, idx, g, gx);
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_MaxPoolBackward)->Arg(0)->Arg(1);
+
+}  // namespace
+
+namespace {
+
+// What nn::MaxPool2d runs: one byte per output for the backward instead of an int64 position.
+void BM_MaxPoolTaps(benchmark::State& st) {
+  auto g = pool_geom(st.range(0));
+  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
+  Tensor taps = empty({g.planes, g.oh, g.ow}, {.dtype = DType::UInt8});
+  for (auto _ : st) kernels::max_pool2d(x, g, out, taps);
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_MaxPoolTaps)->Arg(0)->Arg(1);
+
+void BM_MaxPoolTapsBackward(benchmark::State& st) {
+  auto g = pool_geom(st.range(0));
+  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
+  Tensor taps = empty({g.planes, g.oh, g.ow}, {.dtype = DType::UInt8});
+  kernels::max_pool2d(x, g, out, taps);
+  Tensor gy = randn({g.planes, g.oh, g.ow}), gx = empty_like(x);
+  for (auto _ : st) kernels::max_pool2d_backward(gy, taps, g, gx);
+  st.SetItemsProcessed(st.iterations() * x.numel());
+}
+BENCHMARK(BM_MaxPoolTapsBackward)->Arg(0)->Arg(1);
+
+}  // namespace
+namespace {
+
+// A whole training step of the seed CNN (Adam, batch 64) on random data, with the ReLUs as
+// modules of their own (0) or carried by the convolutions (1, what configs/ and the demo use).
+void BM_CnnTrainStep(benchmark::State& st) {
+  const bool fused = st.range(0) == 1;
+  manual_seed(0);
+  auto conv = [&](int64_t in, int64_t out) {
+    return std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = in, .out = out, .kernel = 3, .activation = fused ? "relu" : ""});
+  };
+  std::vector<std::shared_ptr<nn::Module>> layers{conv(1, 32)};
+  if (!fused) layers.push_back(std::make_shared<nn::ReLU>());
+  layers.push_back(std::make_shared<nn::MaxPool2d>(2));
+  layers.push_back(conv(32, 64));
+  if (!fused) layers.push_back(std::make_shared<nn::ReLU>());
+  layers.push_back(std::make_shared<nn::MaxPool2d>(2));
+  layers.push_back(std::make_shared<nn::Flatten>());
+  layers.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in = 1600, .out = 128}));
+  layers.push_back(std::make_shared<nn::ReLU>());
+  layers.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in = 128, .out = 10}));
+  nn::Sequential net;
+  for (auto& l : layers) net.push_back(l);
+  optim::Adam opt(net.parameters(), optim::AdamOptions{.lr = 1e-3});
+  Tensor x = randn({kBatch, 1, 28, 28}), y = randint(0, 10, {kBatch});
+  for (auto _ : st) {
+    opt.zero_grad();
+    Tensor loss = cross_entropy(net.forward(x), y);
+    loss.backward();
+    opt.step();
+  }
+  st.SetItemsProcessed(st.iterations() * kBatch);
+}
+BENCHMARK(BM_CnnTrainStep)->Arg(0)->Arg(1);
+
+}  // namespace
+
+namespace {
+// The GEMM shapes of layer 2's forward: one sample (N = 121) or nine side by side (N = 1089).
+void BM_Matmul(benchmark::State& st) {
+  Tensor a = randn({st.range(0), st.range(2)}), b = randn({st.range(2), st.range(1)});
+  NoGradGuard ng;
+  for (auto _ : st) benchmark::DoNotOptimize(matmul(a, b));
+  st.SetItemsProcessed(st.iterations() * 2 * st.range(0) * st.range(1) * st.range(2));
+}
+BENCHMARK(BM_Matmul)->Args({64, 121, 288})->Args({64, 1089, 288})->Args({64, 4096, 288})->Args({288, 121, 64})->Args({288, 1089, 64});
+}  // namespace
+
+BENCHMARK_MAIN();
