@@ -11,6 +11,8 @@
 #include "koan/ops/binary.h"
 #include "koan/optim/adam.h"
 #include "koan/optim/clip_grad.h"
+#include "koan/tensor/creation.h"
+#include "koan/tensor/random.h"
 #include "koan/train/model_file.h"
 
 using namespace koan;
@@ -71,12 +73,35 @@ std::pair<double, double> evaluate(nn::Module& net, const Sentences& s, const da
   return {loss / n, static_cast<double>(right) / n};
 }
 
+std::pair<Sentences, Sentences> split_validation(const Sentences& train, double fraction, uint64_t seed) {
+  KOAN_CHECK(fraction > 0 && fraction < 1, ValueError, "split_validation: fraction must be in (0, 1), got ",
+             fraction);
+  KOAN_CHECK(train.labels.size() == train.size(), ValueError, "split_validation: ", train.size(),
+             " phrases but ", train.labels.size(), " labels");
+  const auto n = static_cast<int64_t>(train.size());
+  const auto n_valid = static_cast<int64_t>(fraction * static_cast<double>(n));
+  KOAN_CHECK(n_valid >= 1 && n_valid < n, ValueError, "split_validation: a fraction of ", fraction, " of ", n,
+             " phrases leaves ", n_valid, " for validation");
+  Generator gen(seed);
+  Tensor order = randperm(n, &gen);
+  const auto* idx = order.data_ptr<int64_t>();
+  Sentences tr, va;
+  for (int64_t i = 0; i < n; ++i) {
+    Sentences& to = i < n_valid ? va : tr;
+    to.tokens.push_back(train.tokens[idx[i]]);
+    to.labels.push_back(train.labels[idx[i]]);
+  }
+  return {std::move(tr), std::move(va)};
+}
+
 ClassifierResult train_classifier(nn::Module& net, const Sentences& train, const Sentences& dev,
                                   const data::Vocabulary& vocab, const ClassifierTrainOptions& o) {
   KOAN_CHECK(o.epochs > 0, ValueError, "train_classifier: epochs must be positive, got ", o.epochs);
   optim::Adam opt(net.parameters(), {.lr = o.lr});
   Generator gen(o.seed);
   ClassifierResult r;
+  nn::StateDict best;  // deep copies of the best validation epoch's weights
+  double best_valid = -1;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     net.train();
@@ -93,14 +118,33 @@ ClassifierResult train_classifier(nn::Module& net, const Sentences& train, const
     }
     r.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto n = static_cast<double>(train.size());
-    auto [val_loss, val_acc] = evaluate(net, dev, vocab);
-    r.history.append({{"loss", loss_sum / n}, {"accuracy", right / n}, {"val_loss", val_loss}, {"val_accuracy", val_acc}});
-    r.dev_accuracy = val_acc;
-    if (o.out)
+    auto [dev_loss, dev_acc] = evaluate(net, dev, vocab);
+    std::map<std::string, double> row{{"loss", loss_sum / n}, {"accuracy", right / n}};
+    if (o.valid) {
+      auto [val_loss, val_acc] = evaluate(net, *o.valid, vocab);
+      row.insert({{"val_loss", val_loss}, {"val_accuracy", val_acc}, {"dev_loss", dev_loss}, {"dev_accuracy", dev_acc}});
+      if (val_acc > best_valid) {
+        best_valid = val_acc;
+        r.best_epoch = epoch;
+        r.valid_accuracy = val_acc;
+        r.dev_accuracy = dev_acc;
+        best.clear();
+        for (auto& [k, t] : net.state_dict()) best[k] = t.clone();
+      }
+    } else {
+      row.insert({{"val_loss", dev_loss}, {"val_accuracy", dev_acc}});
+      r.best_epoch = epoch;
+      r.dev_accuracy = dev_acc;
+    }
+    r.history.append(row);
+    if (o.out) {
       *o.out << "epoch " << epoch << "/" << o.epochs << "  " << std::fixed << std::setprecision(1) << r.seconds
-             << " s  loss " << std::setprecision(4) << loss_sum / n << "  accuracy " << right / n << "  dev loss "
-             << val_loss << "  dev accuracy " << val_acc << std::endl;
+             << " s  loss " << std::setprecision(4) << loss_sum / n << "  accuracy " << right / n;
+      if (o.valid) *o.out << "  valid loss " << row["val_loss"] << "  valid accuracy " << row["val_accuracy"];
+      *o.out << "  dev loss " << dev_loss << "  dev accuracy " << dev_acc << std::endl;
+    }
   }
+  if (o.valid) net.load_state_dict(best);
   return r;
 }
 

@@ -36,16 +36,30 @@ struct ClassifierTrainOptions {
   double clip = 5.0;    // global gradient norm; 0: none
   uint64_t seed = 0;    // batch order
   std::ostream* out = &std::cout;
+  // Held-out phrases carved from train (split_validation): when given, the epoch whose weights
+  // score best on them is the one kept and reported, so the number of epochs is chosen without
+  // looking at dev; dev is still measured after every epoch, for the curves only.
+  const Sentences* valid = nullptr;
 };
 
 struct ClassifierResult {
-  koan::train::History history;  // loss, accuracy, val_loss, val_accuracy per epoch
-  double dev_accuracy = 0;       // after the last epoch
+  // loss, accuracy (train), val_loss, val_accuracy (the validation split, or dev without one),
+  // and dev_loss, dev_accuracy when a validation split is given, per epoch.
+  koan::train::History history;
+  double dev_accuracy = 0;       // of the kept weights: the best validation epoch, else the last
+  int best_epoch = 0;            // the epoch whose weights were kept (1-based)
+  double valid_accuracy = 0;     // that epoch's validation accuracy (0 without a validation split)
   double seconds = 0;            // training time, evaluations excluded
 };
 
 ClassifierResult train_classifier(koan::nn::Module& net, const Sentences& train, const Sentences& dev,
                                   const koan::data::Vocabulary& vocab, const ClassifierTrainOptions& o);
+
+// Splits off a seeded random `fraction` of the phrases as a validation set: {train, valid}.
+// SST-2's training phrases are overlapping sub-phrases of the treebank sentences, so a phrase of
+// the validation set often shares words with training phrases from the same sentence: the
+// validation accuracy is optimistic, but it only ranks epochs against each other.
+std::pair<Sentences, Sentences> split_validation(const Sentences& train, double fraction, uint64_t seed);
 
 // Mean loss and accuracy over labelled sentences, in eval mode without a graph.
 std::pair<double, double> evaluate(koan::nn::Module& net, const Sentences& s, const koan::data::Vocabulary& vocab);

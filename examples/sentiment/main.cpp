@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <tuple>
 
 #include "koan/core/error.h"
 #include "koan/core/parallel.h"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   sentiment::ClassifierSpec spec;
   int bag_epochs = 0;
   int threads = 1;
+  double valid_fraction = 0.05;
   app.add_option("--data", data, "Folder with train.tsv and dev.tsv (scripts/get-data sst2)");
   app.add_option("--models", models, "Any of bag, lstm, bilstm, gru, bigru")->delimiter(',');
   app.add_option("--epochs", o.epochs, "Epochs for the recurrent models");
@@ -36,6 +38,8 @@ int main(int argc, char** argv) {
   app.add_option("--embed", spec.embed, "Embedding size");
   app.add_option("--hidden", spec.hidden, "Hidden size per direction");
   app.add_option("--dropout", spec.dropout, "Dropout before the output layer");
+  app.add_option("--valid-fraction", valid_fraction,
+                 "Share of the training phrases held out to choose the epoch (0: keep the last epoch)");
   app.add_option("--threads", threads, "Worker threads");
   app.add_option("--seed", o.seed, "Initialisation and batch order");
   app.add_option("--out", out, "Folder for the model files, curves and histories");
@@ -43,11 +47,17 @@ int main(int argc, char** argv) {
 
   try {
     set_num_threads(threads);
-    auto train_set = sentiment::read_sst2(data + "/train.tsv");
+    auto all_train = sentiment::read_sst2(data + "/train.tsv");
     auto dev = sentiment::read_sst2(data + "/dev.tsv");
+    // The vocabulary, Naive Bayes and the networks all learn from the same phrases: train minus
+    // the validation split that picks each network's epoch (dev is never used to choose anything).
+    sentiment::Sentences train_set, valid;
+    if (valid_fraction > 0) std::tie(train_set, valid) = sentiment::split_validation(all_train, valid_fraction, 1234);
+    else train_set = std::move(all_train);
+    if (valid.size() > 0) o.valid = &valid;
     auto vocab = sentiment::build_vocabulary(train_set);
-    std::printf("SST-2: %zu training phrases, %zu dev sentences, %lld words in the vocabulary\n", train_set.size(),
-                dev.size(), static_cast<long long>(vocab.size()));
+    std::printf("SST-2: %zu training phrases (%zu more held out to choose the epoch), %zu dev sentences, %lld words in "
+                "the vocabulary\n", train_set.size(), valid.size(), dev.size(), static_cast<long long>(vocab.size()));
     sentiment::NaiveBayes nb;
     nb.fit(train_set);
     std::printf("Naive Bayes (unigrams + bigrams): dev accuracy %.4f\n\n", nb.accuracy(dev));
@@ -63,8 +73,11 @@ int main(int argc, char** argv) {
       auto oo = o;
       if (kind == "bag" && bag_epochs > 0) oo.epochs = bag_epochs;
       auto r = sentiment::train_classifier(*net, train_set, dev, vocab, oo);
-      std::printf("%s: dev accuracy %.4f after %d epochs (%.1f s of training, %d thread(s))\n\n", kind.c_str(),
-                  r.dev_accuracy, oo.epochs, r.seconds, threads);
+      std::printf("%s: dev accuracy %.4f after %d epochs (%.1f s of training, %d thread(s))", kind.c_str(),
+                  r.dev_accuracy, r.best_epoch, r.seconds, threads);
+      if (o.valid)
+        std::printf("; epoch %d of %d kept, best validation accuracy %.4f", r.best_epoch, oo.epochs, r.valid_accuracy);
+      std::printf("\n\n");
       finals.push_back({kind, r.dev_accuracy});
       sentiment::save_text_model(out + "/" + kind + ".koan", *net, arch, vocab);
       r.history.save_csv(out + "/" + kind + "_history.csv");

@@ -3,6 +3,7 @@
 // classifiers and their model files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -103,6 +104,44 @@ TEST(SentimentProject, BaselinesAndBiLstmLearnAndSaveModelFiles) {
     EXPECT_NEAR(sentiment::evaluate(*back, dev, vocab).second, r.dev_accuracy, 1e-12);
   }
   EXPECT_THROW(sentiment::architecture({.kind = "cnn", .vocab = 10}), ValueError);
+}
+
+TEST(SentimentProject, ValidationSplitChoosesTheKeptEpoch) {
+  auto all = sentiment::read_sst2(write_tsv("koan_sst_train_v.tsv", 600, 4));
+  auto dev = sentiment::read_sst2(write_tsv("koan_sst_dev_v.tsv", 200, 5));
+  auto [train_set, valid] = sentiment::split_validation(all, 0.1, 7);
+  EXPECT_EQ(valid.size(), 60u);
+  EXPECT_EQ(train_set.size() + valid.size(), all.size());
+  EXPECT_EQ(valid.labels.size(), valid.size());
+  // Seeded: the same split again; every phrase lands in exactly one part.
+  auto again = sentiment::split_validation(all, 0.1, 7);
+  EXPECT_EQ(again.second.tokens, valid.tokens);
+  std::multiset<std::vector<std::string>> parts(train_set.tokens.begin(), train_set.tokens.end());
+  parts.insert(valid.tokens.begin(), valid.tokens.end());
+  EXPECT_EQ(parts, std::multiset<std::vector<std::string>>(all.tokens.begin(), all.tokens.end()));
+  EXPECT_THROW(sentiment::split_validation(all, 0.0, 1), ValueError);
+  EXPECT_THROW(sentiment::split_validation(all, 1.0, 1), ValueError);
+
+  auto vocab = sentiment::build_vocabulary(train_set);
+  manual_seed(0);
+  auto arch = sentiment::architecture({.kind = "bag", .vocab = vocab.size(), .embed = 8});
+  auto net = train::build_sequential(arch);
+  sentiment::ClassifierTrainOptions o{.epochs = 5, .batch_size = 16, .lr = 3e-2, .out = nullptr};
+  o.valid = &valid;
+  auto r = sentiment::train_classifier(*net, train_set, dev, vocab, o);
+  const auto& va = r.history["val_accuracy"];
+  ASSERT_EQ(va.size(), 5u);
+  ASSERT_GE(r.best_epoch, 1);
+  ASSERT_LE(r.best_epoch, 5);
+  // The kept epoch is the first with the best validation accuracy, and the network holds its
+  // weights: evaluating it again gives that epoch's validation and dev figures.
+  const auto best = std::max_element(va.begin(), va.end());
+  EXPECT_EQ(r.best_epoch, static_cast<int>(best - va.begin()) + 1);
+  EXPECT_DOUBLE_EQ(r.valid_accuracy, *best);
+  EXPECT_DOUBLE_EQ(r.dev_accuracy, r.history["dev_accuracy"][static_cast<size_t>(r.best_epoch - 1)]);
+  EXPECT_NEAR(sentiment::evaluate(*net, valid, vocab).second, r.valid_accuracy, 1e-12);
+  EXPECT_NEAR(sentiment::evaluate(*net, dev, vocab).second, r.dev_accuracy, 1e-12);
+  EXPECT_GT(r.dev_accuracy, 0.85);
 }
 
 }  // namespace

@@ -54,12 +54,14 @@ std::pair<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, const
              "MultiheadAttention: expected embed_dim ", E, " in the last dim, got ", query.shape(), ", ",
              key.shape(), ", ", value.shape());
   const bool batched = query.dim() == 3;
-  auto to_lbe = [&](const Tensor& t) {
-    return !batched ? unsqueeze(t, 1) : opts_.batch_first ? transpose(t, 0, 1) : t;
+  // Work batch-first, (B, T, E): the Transformer's own layout, so its inputs and outputs need no
+  // transposed copies, and a head split is a view (B, T, heads, hd) -> (B, heads, T, hd).
+  auto to_bte = [&](const Tensor& t) {
+    return !batched ? unsqueeze(t, 0) : opts_.batch_first ? t : transpose(t, 0, 1);
   };
-  Tensor q = to_lbe(query), k = to_lbe(key), v = to_lbe(value);
-  const int64_t L = q.size(0), B = q.size(1), S = k.size(0);
-  KOAN_CHECK(k.size(1) == B && v.size(1) == B && v.size(0) == S, ShapeError,
+  Tensor q = to_bte(query), k = to_bte(key), v = to_bte(value);
+  const int64_t B = q.size(0), L = q.size(1), S = k.size(1);
+  KOAN_CHECK(k.size(0) == B && v.size(0) == B && v.size(1) == S, ShapeError,
              "MultiheadAttention: key ", key.shape(), " and value ", value.shape(), " do not match query ",
              query.shape());
   // Projections: one GEMM for self-attention, three otherwise.
@@ -72,12 +74,14 @@ std::pair<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, const
     if (in_proj_bias.defined()) b = chunk(in_proj_bias, 3, 0);
     q = linear(q, w[0], b[0]), k = linear(k, w[1], b[1]), v = linear(v, w[2], b[2]);
   }
-  // (T, B, E) -> (B, heads, T, head_dim)
-  auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, {T, B, nh, hd}), {1, 2, 0, 3}); };
+  // (B, T, E) -> (B, heads, T, head_dim)
+  auto heads = [&](const Tensor& t, int64_t T) { return permute(reshape(t, {B, T, nh, hd}), {0, 2, 1, 3}); };
   q = heads(q, L), k = heads(k, S), v = heads(v, S);
 
   Tensor mask;
   const DType dt = q.dtype();
+  // Causal alone goes to the attention op as a flag: its kernel skips the masked triangle.
+  const bool causal_flag = is_causal && !attn_mask.defined() && !key_padding_mask.defined();
   if (attn_mask.defined()) {
     KOAN_CHECK((attn_mask.dim() == 2 && attn_mask.size(0) == L && attn_mask.size(1) == S) ||
                    (attn_mask.dim() == 3 && attn_mask.size(0) == B * nh && attn_mask.size(1) == L &&
@@ -85,7 +89,7 @@ std::pair<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, const
                ShapeError, "MultiheadAttention: attn_mask must be (", L, ", ", S, ") or (", B * nh, ", ", L,
                ", ", S, "), got ", attn_mask.shape());
     mask = additive(attn_mask.dim() == 3 ? reshape(attn_mask, {B, nh, L, S}) : attn_mask, dt, "attn_mask");
-  } else if (is_causal) {
+  } else if (is_causal && !causal_flag) {
     Tensor future = gt(arange(S).view({1, S}), arange(L).view({L, 1}));
     mask = additive(future, dt, "causal mask");
   }
@@ -96,9 +100,9 @@ std::pair<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, const
     Tensor kpm = additive(reshape(key_padding_mask, {B, 1, 1, S}), dt, "key_padding_mask");
     mask = mask.defined() ? add(mask, kpm) : kpm;
   }
-  auto [o, w] = scaled_dot_product_attention_weights(q, k, v, mask, is_training() ? opts_.dropout : 0.0);
-  Tensor out = out_proj->forward(reshape(permute(o, {2, 0, 1, 3}), {L, B, E}));
-  out = !batched ? squeeze(out, 1) : opts_.batch_first ? transpose(out, 0, 1) : out;
+  auto [o, w] = scaled_dot_product_attention_weights(q, k, v, mask, is_training() ? opts_.dropout : 0.0, causal_flag);
+  Tensor out = out_proj->forward(reshape(permute(o, {0, 2, 1, 3}), {B, L, E}));
+  out = !batched ? squeeze(out, 0) : opts_.batch_first ? out : transpose(out, 0, 1);
   Tensor weights;
   if (need_weights) {
     weights = average_attn_weights ? mean(w, {1}) : w;

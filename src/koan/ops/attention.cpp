@@ -1,18 +1,14 @@
-// Attention as a composition of matmul, masked_fill and softmax: each of them has its own
-// backward rule (fused softmax included), so the gradient and create_graph come for free.
+// Attention as a composition of matmul, masked_softmax (scale, mask and softmax in one op, the
+// causal triangle skipped) and dropout: each has its own backward rule, so the gradient and
+// create_graph come for free.
 #include "koan/ops/attention.h"
 
 #include <cmath>
-#include <limits>
 
-#include "koan/ops/binary.h"
 #include "koan/ops/dropout.h"
-#include "koan/ops/index.h"
 #include "koan/ops/linalg.h"
 #include "koan/ops/shape.h"
 #include "koan/ops/softmax.h"
-#include "koan/ops/unary.h"
-#include "koan/tensor/creation.h"
 
 namespace koan {
 
@@ -37,18 +33,8 @@ std::pair<Tensor, Tensor> scaled_dot_product_attention_weights(const Tensor& q, 
   KOAN_CHECK(!attn_mask.defined() || attn_mask.dtype() == DType::Bool || attn_mask.dtype() == q.dtype(),
              DTypeError, op, ": attn_mask must be bool or of the query's dtype ", name(q.dtype()), ", got ",
              name(attn_mask.dtype()));
-  const int64_t L = q.size(-2), S = k.size(-2);
   double sc = scale ? *scale : 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  Tensor scores = mul(matmul(q, transpose(k, -2, -1)), sc);
-  const double ninf = -std::numeric_limits<double>::infinity();
-  if (is_causal) {
-    Tensor allowed = le(arange(S).view({1, S}), arange(L).view({L, 1}));  // key j <= query i
-    scores = masked_fill(scores, logical_not(allowed), ninf);
-  } else if (attn_mask.defined()) {
-    scores = attn_mask.dtype() == DType::Bool ? masked_fill(scores, logical_not(attn_mask), ninf)
-                                              : add(scores, attn_mask);
-  }
-  Tensor w = softmax(scores, -1);
+  Tensor w = masked_softmax(matmul(q, transpose(k, -2, -1)), attn_mask, sc, is_causal);
   if (dropout_p > 0) w = dropout(w, dropout_p, true);
   return {matmul(w, v), w};
 }

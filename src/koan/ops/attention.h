@@ -7,7 +7,9 @@
 // softmax(q k^T * scale + mask) v with scale = 1 / sqrt(E) by default.  attn_mask is either bool
 // (true = may attend, as PyTorch's SDPA) or a float mask of q's dtype that is added to the
 // scores; it broadcasts to (..., L, S).  is_causal masks key j > query i (top-left aligned) and
-// cannot be combined with attn_mask.  A query row with every key masked gives NaN, as PyTorch.
+// cannot be combined with attn_mask; its masked triangle costs nothing.  A query row with every
+// key masked gets weights 0 and output 0, where PyTorch's math path gives NaN (masked_softmax in
+// ops/softmax.h says why).
 // dropout_p drops attention weights (scaled by 1 / (1 - p)); pass 0 in evaluation.
 #pragma once
 #include <optional>
