@@ -217,6 +217,8 @@ void taps_backward_row(const T* gr, const uint8_t* tr, int64_t ow, T* r0, T* r1)
 }
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // the intrinsics' false positive, as above
 // float32, 16 windows at a time: each tap's mask selects the gradient, and permutes interleave
 // taps 0 / 1 (and 2 / 3) into the even and odd columns of the window's two rows.  GCC leaves
 // the scalar version above as four scattered scalar stores per window, five times slower.
@@ -239,6 +241,7 @@ void taps_backward_row<float>(const float* gr, const uint8_t* tr, int64_t ow, fl
     _mm512_mask_storeu_ps(r1 + 2 * q + 16, hi, _mm512_permutex2var_ps(v2, ihi, v3));
   }
 }
+#pragma GCC diagnostic pop
 #endif
 
 template <class T>
