@@ -1,8 +1,8 @@
 // im2col + GEMM convolution.  Each sample's patches are unrolled into a (c/g * kh * kw, oh * ow)
 // matrix in a scratch buffer allocated once per thread chunk, then one GEMM per group writes the
 // sample's output in place, so there is no transposing copy of the result.  Samples are spread
-// over threads; a GEMM inside a parallel region runs on its own thread (oneDNN and OpenMP do not
-// nest), and with a single sample the GEMM itself gets every thread.
+// over threads, each GEMM then on its own thread (one level of parallelism); when the batch is too
+// small to split, each GEMM cuts itself into panels over the pool instead (kernels/gemm.h).
 //
 // Why not oneDNN's convolution primitives: measured on the project's AVX-512 machine (thread CPU
 // time, 1 thread, the seed CNN's layers at batch 64), this path was faster.  With koan's plain
@@ -14,30 +14,21 @@
 // already run near one core's peak (285 MFLOP in 3.0 ms, ~95 GFLOP/s).
 #include "koan/kernels/conv.h"
 
-#include <oneapi/dnnl/dnnl.h>
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "koan/core/parallel.h"
 #include "koan/kernels/cpu/loops.h"
+#include "koan/kernels/gemm.h"
 
 namespace koan::kernels {
 namespace {
 
 // Row-major C = alpha op(A) op(B) + beta C.
 template <class T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+void conv_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
           int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if constexpr (std::is_same_v<T, float>) {
-    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
-    KOAN_CHECK(st == dnnl_success, Error, "conv2d: oneDNN sgemm failed with status ", int(st));
-  } else {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-                k, 1.0, a, lda, b, ldb, beta, c, ldc);
-  }
+  kernels::gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
 }
 
 // The output columns q in [lo, hi) whose input column q * s + off lies in [0, size).
@@ -141,7 +132,7 @@ void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const Co
         const T* xg = x + (n * g.c + gi * cg) * HW;
         if (!direct) im2col(xg, g, cg, col);
         T* yg = y + (n * g.o + gi * og) * P;
-        gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
+        conv_gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
         if (b)
           for (int64_t o = 0; o < og; ++o) {
             const T bo = b[gi * og + o];
@@ -169,7 +160,7 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
         const T* gyg = gy + (n * g.o + gi * og) * P;
         T* gxg = gxn + gi * cg * HW;
         // col = W_g^T gy_g: (K x og) (og x P).
-        gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyg, P, T(0), direct ? gxg : col, P);
+        conv_gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyg, P, T(0), direct ? gxg : col, P);
         if (!direct) col2im(col, g, cg, gxg);
       }
       if (b)
@@ -210,7 +201,7 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
           const T* xg = x + (n * g.c + gi * cg) * HW;
           if (!direct) im2col(xg, g, cg, col);
           // gw_g += gy_g col^T: (og x P) (P x K).
-          gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
+          conv_gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
                   n == n0 ? T(0) : T(1), acc + gi * og * K, K);
         }
     }
