@@ -41,6 +41,7 @@ TEST(FlushDenormal, TinyProductsBecomeZeroOnEveryThreadAndComeBackWhenOff) {
   EXPECT_EQ(v * 1.0f, 0.0f);
   // Asked directly on every worker, including ones started after the call.
   set_num_threads(4);
+  parallel_for(0, 4, 1, [](int64_t, int64_t) {});  // starts the workers
   ASSERT_EQ(detail::pool_workers(), 3);
   EXPECT_EQ(on_each_worker(), std::vector<int>(3, 1));
 

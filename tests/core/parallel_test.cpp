@@ -149,6 +149,7 @@ TEST(Parallel, SetNumThreadsResizesThePool) {
   NumThreadsGuard restore(get_num_threads());
   set_num_threads(8);
   EXPECT_EQ(get_num_threads(), 8);
+  parallel_for(0, 8, 1, [](int64_t, int64_t) {});  // workers start when a loop needs them
   EXPECT_EQ(detail::pool_workers(), 7);
   set_num_threads(3);
   EXPECT_EQ(detail::pool_workers(), 2);
@@ -180,17 +181,19 @@ TEST(Parallel, CallerFinishesAloneWhenNoWorkerShowsUp) {
   NumThreadsGuard restore(get_num_threads());
   set_num_threads(1);
   detail::resize_pool(0);
-  static Gate gate;  // static: released workers may still be leaving wait() after the test
-  g_start_gate = &gate;
+  // Never freed: released workers may still be leaving wait() after the test (one per run, kept
+  // reachable through g_start_gate).
+  g_start_gate = new Gate;
+  Gate& gate = *g_start_gate;
   detail::StartHook saved = detail::set_worker_start_hook(wait_at_gate);
-  set_num_threads(4);  // three workers, all held at the gate
-  EXPECT_EQ(detail::pool_workers(), 3);
+  set_num_threads(4);  // the loop below starts three workers, all held at the gate
   const auto me = std::this_thread::get_id();
   std::atomic<int> chunks{0}, elsewhere{0};
   parallel_for(0, 4, 1, [&](int64_t, int64_t) {
     chunks.fetch_add(1);
     if (std::this_thread::get_id() != me) elsewhere.fetch_add(1);
   });
+  EXPECT_EQ(detail::pool_workers(), 3);
   EXPECT_EQ(chunks.load(), 4);
   EXPECT_EQ(elsewhere.load(), 0) << "no worker passed the gate, so the caller ran every chunk";
   gate.open();
@@ -203,7 +206,9 @@ TEST(Parallel, CallerFinishesAloneWhenNoWorkerShowsUp) {
 TEST(Parallel, AWorkerStuckInAnotherThreadsJobDoesNotBlockThisCaller) {
   NumThreadsGuard restore(get_num_threads());
   set_num_threads(2);  // one worker
-  static Gate release;
+  static Gate* last = nullptr;  // never freed, as above
+  last = new Gate;
+  Gate& release = *last;
   std::atomic<bool> worker_stuck{false};
   // Another thread's job whose chunk on a pool worker blocks until released; its own chunk waits
   // until the worker is inside the other, so the job is certain to hold the only worker.
