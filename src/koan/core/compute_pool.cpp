@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -25,8 +27,12 @@ namespace {
 
 // How long an idle thread spins before it sleeps: long enough to cover the gap between the
 // parallel loops of one op or one small step, short enough that an idle worker does not steal a
-// busy machine's time (OpenMP's default spins for milliseconds).
-constexpr auto kSpin = std::chrono::microseconds(50);
+// busy machine's time (OpenMP's default spins for milliseconds).  KOAN_SPIN_US overrides it
+// (0: sleep at once), for measuring.
+const std::chrono::microseconds kSpin = [] {
+  const char* v = std::getenv("KOAN_SPIN_US");
+  return std::chrono::microseconds(v ? std::max(0, std::atoi(v)) : 50);
+}();
 
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
