@@ -22,8 +22,7 @@ TEST(LogisticRegression, TwoClassesKeepsOnlyThosePairsLabelledZeroOne) {
 }
 
 TEST(LogisticRegression, BothClassifiersLearnOnASlice) {
-  // One thread: these steps are tiny, and on a loaded 2-core machine OpenMP's spin-waiting
-  // between two threads costs more than the work (perf showed libgomp at 70% of the time).
+  // One thread: these steps are tiny, too small for a second thread to pay for its wake-ups.
   NumThreadsGuard one_thread(1);
   std::string root = koan::testing::fashion_mnist_root();
   // The 10 000 test images only (decoding the 60 000 training images would dominate the test):

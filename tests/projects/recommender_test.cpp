@@ -99,8 +99,7 @@ Ratings generated_ratings(int64_t n, uint64_t seed, const Truth& t) {
 }  // namespace
 
 TEST(Recommender, FactorisationBeatsBiasesBeatsTheMeanOnGeneratedData) {
-  // One thread: these steps are tiny, and on a loaded 2-core machine OpenMP's spin-waiting
-  // between two threads costs more than the work (perf showed libgomp at 70% of the time).
+  // One thread: these steps are tiny, too small for a second thread to pay for its wake-ups.
   NumThreadsGuard one_thread(1);
   Generator g(5);
   Truth truth{randn({60}, {}, &g) * 0.5, randn({80}, {}, &g) * 0.5, randn({60, 2}, {}, &g) * 0.8,

@@ -1,16 +1,28 @@
-// One thread pool for everything (OpenMP's), and the size below which work stays on one thread.
+// One thread pool for everything (koan's own, core/compute_pool.h), and the size below which work
+// stays on one thread.
 //
 //   koan::set_num_threads(2);
 //   koan::parallel_for(0, n, 4096, [&](int64_t begin, int64_t end) { ... });
 //
 // Chunks are split by index, never by timing, so results are identical at any thread count.
+// Which thread runs a chunk is decided at run time (the caller runs its share and whatever a busy
+// worker has not started), so a chunk must not depend on the thread it runs on.  The first
+// exception thrown by a chunk reaches the caller.  A parallel_for inside a chunk runs inline.
 #pragma once
 #include <cstdint>
 
+#include "koan/core/compute_pool.h"
+
 namespace koan {
 
+// The thread count is per calling thread, as OpenMP's was: a thread starts with the process
+// default (KOAN_NUM_THREADS, else OMP_NUM_THREADS, else the number of cores), and a data-loader
+// thread can run its ops on one thread while the main thread uses the pool.  set_num_threads(n)
+// with n > 1 resizes the pool to n - 1 workers (the caller is the n-th); n = 1 leaves the workers
+// asleep for other threads.
 void set_num_threads(int n);
 int get_num_threads();
+// True inside a parallel_for chunk, on whichever thread runs it.
 bool in_parallel_region();
 
 // Runs its scope on n threads and restores the previous count however the scope ends.
@@ -53,8 +65,9 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& fn) {
     if (n / chunks >= 4096) off -= off % 64;
     return begin + off;
   };
-#pragma omp parallel for num_threads(chunks) schedule(static, 1)
-  for (int c = 0; c < chunks; ++c) fn(cut(c), cut(c + 1));
+  auto run = [&](int c) { fn(cut(c), cut(c + 1)); };
+  using Run = decltype(run);
+  detail::run_chunks(chunks, [](void* ctx, int c) { (*static_cast<Run*>(ctx))(c); }, &run);
 }
 
 }  // namespace koan

@@ -10,8 +10,8 @@ ThreadPool::ThreadPool(int num_threads) {
   threads_.reserve(num_threads);
   for (int i = 0; i < num_threads; ++i)
     threads_.emplace_back([this] {
-      // Ops called here run their kernels on this thread alone (OpenMP's thread count is per
-      // thread): the workers' parallelism is the pool itself, and the OpenMP team stays free for
+      // Ops called here run their kernels on this thread alone (koan's thread count is per
+      // thread): the workers' parallelism is the pool itself, and the compute pool stays free for
       // the model's compute on the main thread.  Results do not change: kernels are
       // thread-count independent.
       set_num_threads(1);

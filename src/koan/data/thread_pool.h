@@ -4,8 +4,8 @@
 //   std::future<Batch> f = pool.submit([&] { return ds->get_batch(idx); });
 //   Batch b = f.get();              // rethrows the task's exception, if any
 //
-// Kept apart from the OpenMP pool that kernels use: loading overlaps compute instead of
-// competing for the same team.  The destructor drops tasks not yet started and joins.
+// Kept apart from koan's compute pool (core/compute_pool.h) that kernels use: loading overlaps
+// compute instead of competing for the same threads.  The destructor drops tasks not yet started and joins.
 #pragma once
 #include <condition_variable>
 #include <deque>

@@ -1,8 +1,8 @@
 // im2col + GEMM convolution.  Each sample's patches are unrolled into a (c/g * kh * kw, oh * ow)
 // matrix in a scratch buffer allocated once per thread chunk, then one GEMM per group writes the
 // sample's output in place, so there is no transposing copy of the result.  Samples are spread
-// over threads; a GEMM inside a parallel region runs on its own thread (oneDNN and OpenMP do not
-// nest), and with a single sample the GEMM itself gets every thread.
+// over threads, each GEMM then on its own thread (one level of parallelism); when the batch is too
+// small to split, each GEMM cuts itself into panels over the pool instead (kernels/gemm.h).
 //
 // Training takes two shortcuts past the separate passes: the forward applies bias and ReLU while
 // a sample's output is in cache (conv2d_relu), and the first-order backward (conv2d_backward)
@@ -21,9 +21,7 @@
 // already run near one core's peak (285 MFLOP in 3.0 ms, ~95 GFLOP/s).
 #include "koan/kernels/conv.h"
 
-#include <cblas.h>
 #include <immintrin.h>
-#include <oneapi/dnnl/dnnl.h>
 
 #include <algorithm>
 #include <cstring>
@@ -33,22 +31,16 @@
 #include "koan/core/parallel.h"
 #include "koan/kernels/cpu/im2col_narrow.h"
 #include "koan/kernels/cpu/loops.h"
+#include "koan/kernels/gemm.h"
 
 namespace koan::kernels {
 namespace {
 
-// Row-major C = alpha op(A) op(B) + beta C.
+// Row-major C = op(A) op(B) + beta C.
 template <class T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
-          int64_t ldb, T beta, T* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if constexpr (std::is_same_v<T, float>) {
-    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, 1.f, a, lda, b, ldb, beta, c, ldc);
-    KOAN_CHECK(st == dnnl_success, Error, "conv2d: oneDNN sgemm failed with status ", int(st));
-  } else {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-                k, 1.0, a, lda, b, ldb, beta, c, ldc);
-  }
+void conv_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+               int64_t ldb, T beta, T* c, int64_t ldc) {
+  kernels::gemm<T>(ta, tb, m, n, k, T(1), a, lda, b, ldb, beta, c, ldc);
 }
 
 // The output columns q in [lo, hi) whose input column q * s + off lies in [0, size).
@@ -230,7 +222,7 @@ void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const Co
         const T* xg = x + (n * g.c + gi * cg) * HW;
         if (!direct) unroll.im2col(xg, cg, col);
         T* yg = y + (n * g.o + gi * og) * P;
-        gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
+        conv_gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
         // The epilogue, while the sample's output is still in cache.  max as ReLU's kernel
         // writes it (x > 0 ? x : 0), so conv2d_relu equals relu(conv2d) bit for bit.
         if (b || relu)
@@ -268,7 +260,7 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
         const T* gyg = gy + (n * g.o + gi * og) * P;
         T* gxg = gxn + gi * cg * HW;
         // col = W_g^T gy_g: (K x og) (og x P).
-        gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyg, P, T(0), direct ? gxg : col, P);
+        conv_gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyg, P, T(0), direct ? gxg : col, P);
         if (!direct) unroll.col2im(col, cg, gxg);
       }
       if (b)
@@ -310,7 +302,7 @@ void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, co
           const T* xg = x + (n * g.c + gi * cg) * HW;
           if (!direct) unroll.im2col(xg, cg, col);
           // gw_g += gy_g col^T: (og x P) (P x K).
-          gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
+          conv_gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
                   n == n0 ? T(0) : T(1), acc + gi * og * K, K);
         }
     }
@@ -384,14 +376,14 @@ void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const 
           if (!direct) std::fill(gxn, gxn + g.c * HW, T(0));
           for (int64_t gi = 0; gi < g.groups; ++gi) {
             T* gxg = gxn + gi * cg * HW;
-            gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyn + gi * og * P, P, T(0), direct ? gxg : col, P);
+            conv_gemm<T>(true, false, K, P, og, w + gi * og * K, K, gyn + gi * og * P, P, T(0), direct ? gxg : col, P);
             if (!direct) unroll.col2im(col, cg, gxg);
           }
         }
         for (int64_t gi = 0; gi < g.groups; ++gi) {
           const T* xg = x + (n * g.c + gi * cg) * HW;
           if (!direct) unroll.im2col(xg, cg, col);
-          gemm<T>(false, true, og, K, P, gyn + gi * og * P, P, direct ? xg : col, P, n == n0 ? T(0) : T(1),
+          conv_gemm<T>(false, true, og, K, P, gyn + gi * og * P, P, direct ? xg : col, P, n == n0 ? T(0) : T(1),
                   acc + gi * og * K, K);
         }
       }

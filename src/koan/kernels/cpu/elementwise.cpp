@@ -155,8 +155,8 @@ void binary_typed(BinaryOp op, const Tensor& x, const Tensor& y, const Tensor& o
           return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
         });
       } else {
-        // A zero divisor is flagged and reported after the loop: throwing from inside the loop
-        // would escape an OpenMP region (std::terminate) on large tensors.
+        // A zero divisor is flagged and reported after the loop, once, with the op's message
+        // (a throw from a parallel chunk would reach the caller too, but skip the other chunks).
         std::atomic<bool> by_zero{false};
         m([&by_zero](T a, T b) {
           if (b == 0) {

@@ -1,10 +1,8 @@
 #include "koan/kernels/matmul.h"
 
-#include <oneapi/dnnl/dnnl.h>
-#include <cblas.h>
-
 #include "koan/kernels/cpu/loops.h"
 #include "koan/kernels/elementwise.h"
+#include "koan/kernels/gemm.h"
 
 namespace koan::kernels {
 namespace {
@@ -30,15 +28,10 @@ Tensor contiguous_copy(const Tensor& t) {
 }
 
 template <class T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+void gemm_any(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
           const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
-  if constexpr (std::is_same_v<T, float>) {
-    dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
-                                  beta, c, ldc);
-    KOAN_CHECK(st == dnnl_success, Error, "matmul: oneDNN sgemm failed with status ", int(st));
-  } else if constexpr (std::is_same_v<T, double>) {
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n,
-                k, alpha, a, lda, b, ldb, beta, c, ldc);
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    kernels::gemm<T>(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   } else {
     // Integer matmul: rare (index arithmetic), so a plain loop.
     for (int64_t i = 0; i < m; ++i)
@@ -76,11 +69,11 @@ void bmm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, bool accumul
       int64_t sa = a.strides()[0], sb = b.strides()[0];
       // One GEMM when the batch folds into rows: a is a stack of row-major blocks and b is shared.
       if (batch > 1 && sb == 0 && !va.trans && sa == m * va.ld) {
-        gemm<T>(false, vb.trans, batch * m, n, k, T(1), pa, va.ld, pb, vb.ld, accumulate ? T(1) : T(0), pc, n);
+        gemm_any<T>(false, vb.trans, batch * m, n, k, T(1), pa, va.ld, pb, vb.ld, accumulate ? T(1) : T(0), pc, n);
         return;
       }
       for (int64_t i = 0; i < batch; ++i)
-        gemm<T>(va.trans, vb.trans, m, n, k, T(1), pa + i * sa, va.ld, pb + i * sb, vb.ld,
+        gemm_any<T>(va.trans, vb.trans, m, n, k, T(1), pa + i * sa, va.ld, pb + i * sb, vb.ld,
                 accumulate ? T(1) : T(0), pc + i * m * n, n);
     }
   });
