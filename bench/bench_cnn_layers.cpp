@@ -74,53 +74,29 @@ kernels::PoolGeom pool_geom(int64_t layer) {
   return {.planes = c.n * c.o, .h = c.oh, .w = c.ow, .oh = c.oh / 2, .ow = c.ow / 2, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
 }
 
+// Args: layer, and where the argmax goes: 0 int64 positions (max_pool2d_with_indices), 1 uint8
+// taps (what nn::MaxPool2d runs: one byte per output for the backward).
+Tensor argmax_buffer(const kernels::PoolGeom& g, bool taps) {
+  return empty({g.planes, g.oh, g.ow}, {.dtype = taps ? DType::UInt8 : DType::Int64});
+}
+
 void BM_MaxPool(benchmark::State& st) {
   auto g = pool_geom(st.range(0));
-  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
-  Tensor idx = empty({g.planes, g.oh, g.ow}, {.dtype = DType::Int64});
+  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow}), idx = argmax_buffer(g, st.range(1));
   for (auto _ : st) kernels::max_pool2d(x, g, out, idx);
   st.SetItemsProcessed(st.iterations() * x.numel());
 }
-BENCHMARK(BM_MaxPool)->Arg(0)->Arg(1);
+BENCHMARK(BM_MaxPool)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1});
 
 void BM_MaxPoolBackward(benchmark::State& st) {
   auto g = pool_geom(st.range(0));
-  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
-  Tensor idx = empty({g.planes, g.oh, g.ow}, {.dtype = DType::Int64});
+  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow}), idx = argmax_buffer(g, st.range(1));
   kernels::max_pool2d(x, g, out, idx);
   Tensor gy = randn({g.planes, g.oh, g.ow}), gx = empty_like(x);
   for (auto _ : st) kernels::max_pool2d_backward(gy, idx, g, gx);
   st.SetItemsProcessed(st.iterations() * x.numel());
 }
-BENCHMARK(BM_MaxPoolBackward)->Arg(0)->Arg(1);
-
-}  // namespace
-
-namespace {
-
-// What nn::MaxPool2d runs: one byte per output for the backward instead of an int64 position.
-void BM_MaxPoolTaps(benchmark::State& st) {
-  auto g = pool_geom(st.range(0));
-  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
-  Tensor taps = empty({g.planes, g.oh, g.ow}, {.dtype = DType::UInt8});
-  for (auto _ : st) kernels::max_pool2d(x, g, out, taps);
-  st.SetItemsProcessed(st.iterations() * x.numel());
-}
-BENCHMARK(BM_MaxPoolTaps)->Arg(0)->Arg(1);
-
-void BM_MaxPoolTapsBackward(benchmark::State& st) {
-  auto g = pool_geom(st.range(0));
-  Tensor x = randn({g.planes, g.h, g.w}), out = empty({g.planes, g.oh, g.ow});
-  Tensor taps = empty({g.planes, g.oh, g.ow}, {.dtype = DType::UInt8});
-  kernels::max_pool2d(x, g, out, taps);
-  Tensor gy = randn({g.planes, g.oh, g.ow}), gx = empty_like(x);
-  for (auto _ : st) kernels::max_pool2d_backward(gy, taps, g, gx);
-  st.SetItemsProcessed(st.iterations() * x.numel());
-}
-BENCHMARK(BM_MaxPoolTapsBackward)->Arg(0)->Arg(1);
-
-}  // namespace
-namespace {
+BENCHMARK(BM_MaxPoolBackward)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1});
 
 // A whole training step of the seed CNN (Adam, batch 64) on random data, with the ReLUs as
 // modules of their own (0) or carried by the convolutions (1, what configs/ and the demo use).
@@ -154,9 +130,7 @@ void BM_CnnTrainStep(benchmark::State& st) {
 }
 BENCHMARK(BM_CnnTrainStep)->Arg(0)->Arg(1);
 
-}  // namespace
 
-namespace {
 // The GEMM shapes of layer 2's forward: one sample (N = 121) or nine side by side (N = 1089).
 void BM_Matmul(benchmark::State& st) {
   Tensor a = randn({st.range(0), st.range(2)}), b = randn({st.range(2), st.range(1)});
