@@ -206,9 +206,10 @@ TEST(Parallel, CallerFinishesAloneWhenNoWorkerShowsUp) {
 TEST(Parallel, AWorkerStuckInAnotherThreadsJobDoesNotBlockThisCaller) {
   NumThreadsGuard restore(get_num_threads());
   set_num_threads(2);  // one worker
-  static Gate* last = nullptr;  // never freed, as above
-  last = new Gate;
-  Gate& release = *last;
+  // A local: other.join() below returns only after the other job's chunks are done, the
+  // worker's wait() included, so nothing touches the gate after this scope (a fresh one per
+  // run keeps --gtest_repeat meaningful).
+  Gate release;
   std::atomic<bool> worker_stuck{false};
   // Another thread's job whose chunk on a pool worker blocks until released; its own chunk waits
   // until the worker is inside the other, so the job is certain to hold the only worker.
