@@ -53,8 +53,9 @@ bool wants(FunctionNode& self, size_t i) { return self.next_edges()[i].valid(); 
 
 Tensor conv_dx(const Tensor& gy, const Tensor& w, const Tensor& b, const ConvGeom& g);
 Tensor conv_dw(const Tensor& x, const Tensor& gy, const ConvGeom& g);
+Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, bool relu = false);
 
-// The first-order backward of conv_fwd / conv_relu_fwd (relu_out = y) as one kernel, when the
+// The first-order backward of conv_fwd (relu_out = y when it applied the ReLU) as one kernel, when the
 // weight gradient is wanted (the training case): the activations' gradient is read once.
 Grads fused_backward(FunctionNode& self, const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w,
                      const ConvGeom& g) {
@@ -68,48 +69,28 @@ Grads fused_backward(FunctionNode& self, const Tensor& gy, const Tensor& relu_ou
   return r;
 }
 
-Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
+// y = conv(x, w) + b, or with relu relu(conv(x, w) + b): the bias and the ReLU then applied inside
+// the kernel while each sample's output is still in cache, a whole pass over the activations
+// less.  The ReLU's backward masks the gradient with y > 0 (the same mask as x > 0) and goes on as
+// the convolution's rule.
+Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, bool relu) {
   Tensor y = new_output({g.n, g.o, g.oh, g.ow}, x.dtype());
-  kernels::conv2d_forward(dense(x), dense(w), dense(b), g, y);
+  kernels::conv2d_forward(dense(x), dense(w), dense(b), g, y, relu);
   if (autograd::needs_grad({&x, &w, &b})) {
     bool need_x = x.requires_grad(), need_w = w.requires_grad();
-    autograd::record("ConvolutionBackward", {x, w, b}, {y},
+    autograd::record(relu ? "ConvolutionReluBackward" : "ConvolutionBackward", {x, w, b}, {y},
                      [sx = need_w ? SavedTensor(x, false) : SavedTensor(),
-                      sw = need_x ? SavedTensor(w, false) : SavedTensor(), g](FunctionNode& self, Grads& gr) {
+                      sw = need_x ? SavedTensor(w, false) : SavedTensor(),
+                      sy = relu ? SavedTensor(y, true) : SavedTensor(), g](FunctionNode& self, Grads& gr) {
                        auto me = self.self();
-                       if (wants(self, 1) && !GradMode::enabled())  // no graph to record: one kernel
-                         return fused_backward(self, gr[0], {}, sx.unpack(me), sw.defined() ? sw.unpack(me) : Tensor(), g);
-                       Grads r(3);
-                       if (wants(self, 0)) r[0] = conv_dx(gr[0], sw.unpack(me), {}, g);
-                       if (wants(self, 1)) r[1] = conv_dw(sx.unpack(me), gr[0], g);
-                       if (wants(self, 2)) r[2] = sum(gr[0], {0, 2, 3});
-                       return r;
-                     });
-  }
-  return y;
-}
-
-// relu(conv(x, w) + b) with the bias and the ReLU applied inside the kernel, while each sample's
-// output is still in cache: a whole pass over the activations less, forward.  Backward masks the
-// gradient with y > 0 (the same mask as x > 0) and goes on as conv_fwd's rule.
-Tensor conv_relu_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
-  Tensor y = new_output({g.n, g.o, g.oh, g.ow}, x.dtype());
-  kernels::conv2d_forward(dense(x), dense(w), dense(b), g, y, /*relu=*/true);
-  if (autograd::needs_grad({&x, &w, &b})) {
-    bool need_x = x.requires_grad(), need_w = w.requires_grad();
-    autograd::record("ConvolutionReluBackward", {x, w, b}, {y},
-                     [sx = need_w ? SavedTensor(x, false) : SavedTensor(),
-                      sw = need_x ? SavedTensor(w, false) : SavedTensor(), sy = SavedTensor(y, true),
-                      g](FunctionNode& self, Grads& gr) {
-                       auto me = self.self();
-                       Tensor y = sy.unpack(me);
+                       Tensor y = sy.defined() ? sy.unpack(me) : Tensor();
                        if (wants(self, 1) && !GradMode::enabled())  // no graph to record: one kernel
                          return fused_backward(self, gr[0], y, sx.unpack(me), sw.defined() ? sw.unpack(me) : Tensor(), g);
-                       Tensor gy;
-                       if (!autograd::needs_grad({&gr[0]})) {  // one fused pass, the common case
+                       Tensor gy = gr[0];
+                       if (y.defined() && !autograd::needs_grad({&gr[0]})) {  // one fused pass
                          gy = new_output(y.shape(), y.dtype());
                          kernels::relu_backward(dense(gr[0]), detach(y), gy);
-                       } else {  // under create_graph: ops that differentiate again
+                       } else if (y.defined()) {  // under create_graph: ops that differentiate again
                          gy = mul(gr[0], to(gt(detach(y), 0), y.dtype()));
                        }
                        Grads r(3);
@@ -212,7 +193,7 @@ Tensor conv2d_impl(const char* op, const Tensor& xb, const Tensor& w, const Tens
              .ow = (in.w + total[1] - dilation.w * (k.w - 1) - 1) / stride.w + 1,
              .sh = stride.h, .sw = stride.w, .ph = before[0], .pw = before[1],
              .dh = dilation.h, .dw = dilation.w, .groups = groups};
-  return relu ? conv_relu_fwd(xb, w, bias, g) : conv_fwd(xb, w, bias, g);
+  return conv_fwd(xb, w, bias, g, relu);
 }
 
 }  // namespace

@@ -167,27 +167,31 @@ AvgWindows adaptive_windows(int64_t in, int64_t out) {
   return w;
 }
 
-}  // namespace
-
-std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Int2 kernel, std::optional<Int2> stride,
-                                                  Int2 padding, Int2 dilation, bool ceil_mode) {
+// max_pool2d with or without the int64 indices (without them the 2x2 case keeps uint8 taps).
+std::pair<Tensor, Tensor> max_pool2d_any(const Tensor& x, Int2 kernel, std::optional<Int2> stride, Int2 padding,
+                                         Int2 dilation, bool ceil_mode, bool want_indices) {
   check_input("max_pool2d", x, 2);
   Pool2dArgs a{kernel, stride.value_or(kernel), padding, dilation, ceil_mode};
   Tensor idx;
   Tensor out = batched(x, 2, [&](const Tensor& x4) {
-    auto r = max_pool_impl("max_pool2d", x4, a, x, true);
+    auto r = max_pool_impl("max_pool2d", x4, a, x, want_indices);
     idx = r.second;
     return r.first;
   });
-  if (x.dim() == 3) idx = squeeze(idx, 0);
+  if (idx.defined() && x.dim() == 3) idx = squeeze(idx, 0);
   return {out, idx};
+}
+
+}  // namespace
+
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, Int2 kernel, std::optional<Int2> stride,
+                                                  Int2 padding, Int2 dilation, bool ceil_mode) {
+  return max_pool2d_any(x, kernel, stride, padding, dilation, ceil_mode, true);
 }
 
 Tensor max_pool2d(const Tensor& x, Int2 kernel, std::optional<Int2> stride, Int2 padding, Int2 dilation,
                   bool ceil_mode) {
-  check_input("max_pool2d", x, 2);
-  Pool2dArgs a{kernel, stride.value_or(kernel), padding, dilation, ceil_mode};
-  return batched(x, 2, [&](const Tensor& x4) { return max_pool_impl("max_pool2d", x4, a, x, false).first; });
+  return max_pool2d_any(x, kernel, stride, padding, dilation, ceil_mode, false).first;
 }
 
 Tensor max_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride, int64_t padding,
