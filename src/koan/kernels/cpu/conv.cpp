@@ -273,49 +273,6 @@ void input_grad_impl(const Tensor& gyt, const Tensor& wt, const Tensor& bt, cons
   });
 }
 
-template <class T>
-void weight_grad_impl(const Tensor& xt, const Tensor& gyt, const ConvGeom& g, const Tensor& gwt) {
-  const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
-  const int64_t P = g.oh * g.ow, HW = g.h * g.w, wn = g.o * K;
-  const T *x = ptr<T>(xt), *gy = ptr<T>(gyt);
-  T* gw = mut_ptr<T>(gwt);
-  if (g.n == 0) {
-    std::fill(gw, gw + wn, T(0));
-    return;
-  }
-  const bool direct = pointwise(g);
-  // Samples are cut into a fixed number of blocks (a function of n only), each summed into its
-  // own partial gradient; the partials are then added in block order.
-  const int64_t nblk = std::min<int64_t>(g.n, 8);
-  Tensor partial_t = nblk > 1 ? empty({nblk * wn}, {.dtype = dtype_v<T>}) : Tensor();
-  T* partial = nblk > 1 ? partial_t.data_ptr<T>() : gw;
-  const int64_t blk_grain = (batch_grain(g) * nblk + g.n - 1) / g.n;
-  const Unroller<T> unroll(g);
-  parallel_for(0, nblk, blk_grain, [&](int64_t bb, int64_t be) {
-    Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
-    T* col = direct ? nullptr : scratch.data_ptr<T>();
-    for (int64_t blk = bb; blk < be; ++blk) {
-      T* acc = partial + blk * wn;
-      const int64_t n0 = g.n * blk / nblk, n1 = g.n * (blk + 1) / nblk;
-      for (int64_t n = n0; n < n1; ++n)
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-          const T* xg = x + (n * g.c + gi * cg) * HW;
-          if (!direct) unroll.im2col(xg, cg, col);
-          // gw_g += gy_g col^T: (og x P) (P x K).
-          conv_gemm<T>(false, true, og, K, P, gy + (n * g.o + gi * og) * P, P, direct ? xg : col, P,
-                  n == n0 ? T(0) : T(1), acc + gi * og * K, K);
-        }
-    }
-  });
-  if (nblk > 1) {
-    std::copy(partial, partial + wn, gw);
-    for (int64_t blk = 1; blk < nblk; ++blk) {
-      const T* p = partial + blk * wn;
-      for (int64_t i = 0; i < wn; ++i) gw[i] += p[i];
-    }
-  }
-}
-
 // sum(v[0..n)) in double, in eight interleaved partial sums (a fixed order, so the same at any
 // thread count): one chain of dependent adds would cost 4 cycles per element.
 template <class T>
@@ -328,9 +285,11 @@ double plane_sum(const T* v, int64_t n) {
   return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
 }
 
-// The whole first-order backward in one pass over the samples.  Blocks of samples are those of
-// weight_grad_impl and each sample's GEMMs are those of input_grad_impl and weight_grad_impl, so
-// gx and gw equal theirs bit for bit; the ReLU mask is relu_backward's rule (y > 0 ? g : 0).
+// The whole first-order backward in one pass over the samples; with only gw wanted it is the
+// weight gradient kernel.  Samples are cut into a fixed number of blocks (a function of n only),
+// each summed into its own partial gradient, and the partials are added in block order, so the
+// result does not depend on the thread count.  Each sample's input-gradient GEMM is
+// input_grad_impl's, so gx equals it bit for bit; the ReLU mask is relu_backward's rule (y > 0 ? g : 0).
 // The masked gradient of one sample lives in a scratch buffer that stays in cache.
 template <class T>
 void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const Tensor& wt, const ConvGeom& g,
@@ -431,7 +390,8 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
 void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, const Tensor& gw) {
   KOAN_ASSERT(x.is_contiguous() && gy.is_contiguous() && gw.is_contiguous());
   if (gw.numel() == 0) return;
-  visit_floating(x.dtype(), "conv2d backward", [&]<class T>() { weight_grad_impl<T>(x, gy, g, gw); });
+  visit_floating(x.dtype(), "conv2d backward",
+                 [&]<class T>() { backward_impl<T>(gy, Tensor(), x, Tensor(), g, Tensor(), gw, Tensor()); });
 }
 
 }  // namespace koan::kernels
