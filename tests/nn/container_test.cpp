@@ -2,8 +2,10 @@
 
 #include "koan/nn/activation.h"
 #include "koan/nn/container.h"
+#include "koan/nn/conv.h"
 #include "koan/nn/init.h"
 #include "koan/nn/linear.h"
+#include "koan/nn/pool.h"
 #include "support/testing.h"
 
 namespace koan {
@@ -47,6 +49,39 @@ TEST(Sequential, SummaryShowsEveryLayer) {
   EXPECT_NE(s.find("1 (ReLU)"), std::string::npos) << s;
   EXPECT_NE(s.find("[16, 8]"), std::string::npos) << s;
   EXPECT_NE(s.find("Total params: 58"), std::string::npos) << s;
+}
+
+// Conv2d(relu) then MaxPool2d(2) runs as one kernel (conv2d_relu_max_pool2d) with the same
+// values and gradients; a forward hook on either layer, or any other pooling, keeps them apart.
+TEST(Sequential, FusesConvReluWithATwoByTwoMaxPool) {
+  auto build = [](nn::MaxPool2dOptions pool) {
+    manual_seed(5);
+    return std::make_shared<nn::Sequential>(std::initializer_list<std::shared_ptr<nn::Module>>{
+        std::make_shared<nn::Conv2d>(nn::Conv2dOptions{.in = 2, .out = 4, .kernel = 3, .activation = "relu"}),
+        std::make_shared<nn::MaxPool2d>(pool)});
+  };
+  Tensor x = randn({3, 2, 9, 10});
+  auto grad_fn_of = [&](nn::Sequential& net) { return net(x.detach().requires_grad_()).grad_fn()->name(); };
+  auto net = build({.kernel = 2});
+  EXPECT_EQ(grad_fn_of(*net), "ConvolutionReluMaxPoolBackward");
+  auto conv = std::dynamic_pointer_cast<nn::Conv2d>((*net)[0]);
+  Tensor xr = x.detach().requires_grad_();
+  Tensor y = (*net)(xr);
+  auto g = autograd::grad({sum(mul(y, y))}, {xr, conv->weight, conv->bias});
+  Tensor xp = x.detach().requires_grad_();
+  Tensor yp = max_pool2d(conv2d_relu(xp, conv->weight, conv->bias), 2);
+  auto gp = autograd::grad({sum(mul(yp, yp))}, {xp, conv->weight, conv->bias});
+  EXPECT_TRUE(testing::close(y, yp, 0, 0));
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_TRUE(testing::close(g[i], gp[i], 0, 0)) << i;
+
+  Shape seen;
+  size_t id = conv->register_forward_hook([&](nn::Module&, const Tensor&, const Tensor& out) { seen = out.shape(); });
+  EXPECT_EQ(grad_fn_of(*net), "MaxPool2DBackward");
+  EXPECT_EQ(seen, (Shape{3, 4, 7, 8}));
+  conv->remove_forward_hook(id);
+  EXPECT_EQ(grad_fn_of(*build({.kernel = 2, .stride = Int2(1)})), "MaxPool2DBackward");
+  EXPECT_EQ(grad_fn_of(*build({.kernel = 3})), "MaxPool2DBackward");
+  EXPECT_EQ(grad_fn_of(*build({.kernel = 2, .ceil_mode = true})), "MaxPool2DBackward");
 }
 
 TEST(ModuleListDict, RegisterChildren) {

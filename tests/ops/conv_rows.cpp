@@ -43,6 +43,10 @@ Tensor call_conv2d_relu(const Inputs& x) {
   auto p = args(x);
   return conv2d_relu(x[0], x[1], bias_of(x), {p[0], p[1]}, pad2(p[2], p[3]), {p[4], p[5]}, p[6]);
 }
+Tensor call_conv2d_relu_max_pool2d(const Inputs& x) {
+  auto p = args(x);
+  return conv2d_relu_max_pool2d(x[0], x[1], bias_of(x), {p[0], p[1]}, pad2(p[2], p[3]), {p[4], p[5]}, p[6]);
+}
 Tensor call_conv_transpose2d(const Inputs& x) {
   auto p = args(x);
   return conv_transpose2d(x[0], x[1], bias_of(x), {p[0], p[1]}, {p[2], p[3]}, {p[4], p[5]}, p[6], {p[7], p[8]});
@@ -100,6 +104,13 @@ KOAN_OP_ROW({.op = "conv2d_relu", .family = "conv", .fn = call_conv2d_relu,
                         [] { (void)conv2d_relu(f32({2, 3, 8, 8}), f32({2, 2, 3, 3})); },          // channel mismatch
                         [] { (void)conv2d_relu(f32({2, 3, 8, 8}), f32({2, 3, 3, 3}), f32({3})); },  // bias size
                         [] { (void)conv2d_relu(randint(0, 3, {2, 3, 8, 8}), randint(0, 3, {2, 3, 3, 3})); }},
+             .rtol32 = kConvRtol32, .atol32 = kConvAtol32});
+
+KOAN_OP_ROW({.op = "conv2d_relu_max_pool2d", .family = "conv", .fn = call_conv2d_relu_max_pool2d,
+             .errors = {[] { (void)conv2d_relu_max_pool2d(f32({2, 3, 8, 8}), f32({2, 2, 3, 3})); },  // channel mismatch
+                        [] { (void)conv2d_relu_max_pool2d(f32({2, 3, 8, 8}), f32({2, 3, 3, 3}), f32({3})); },  // bias size
+                        [] { (void)conv2d_relu_max_pool2d(f32({2, 3, 3, 8}), f32({2, 3, 3, 3})); },  // 1 row: nothing to pool
+                        [] { (void)conv2d_relu_max_pool2d(randint(0, 3, {2, 3, 8, 8}), randint(0, 3, {2, 3, 3, 3})); }},
              .rtol32 = kConvRtol32, .atol32 = kConvAtol32});
 
 KOAN_OP_ROW({.op = "conv_transpose2d", .family = "conv", .fn = call_conv_transpose2d,
@@ -269,6 +280,48 @@ TEST(ConvSecondOrder, TwoByTwoPoolTapsGradients) {
   EXPECT_TRUE(gradcheck(taps, {x}));
   EXPECT_TRUE(gradcheck(first_order(taps, 1), {x}));
   EXPECT_TRUE(close(first_order(taps, 1)({x}), first_order(pos, 1)({x}), 0, 0));
+}
+
+TEST(ConvSecondOrder, Conv2dReluMaxPoolGradientsDifferentiate) {
+  // Under create_graph the fused op recomputes the activation and goes through scatter_add.
+  Fn op = [](const std::vector<Tensor>& x) { return conv2d_relu_max_pool2d(x[0], x[1], x[2], 1, 1); };
+  EXPECT_TRUE(gradcheck(first_order(op, 3), {d64({1, 2, 5, 4}, 24), d64({3, 2, 3, 3}, 25), d64({3}, 26)}));
+}
+
+// The fused convolution + ReLU + 2x2 max pool (what nn::Sequential runs for the seed CNN) must
+// give what the three ops give, bit for bit: output, and the gradients of x, w and b (the bias's
+// summed in double in the same order).  At 1 and 2 threads; the seed CNN's two layers (26x26 and
+// the odd 11x11), a wide image (generic im2col), groups with padding, no bias, the 1x1 direct path,
+// a first layer (x without grad) and float64.
+TEST(ConvKernels, Conv2dReluMaxPoolEqualsTheThreeOps) {
+  struct Case { Shape x, w; int64_t pad; int64_t groups; bool bias; bool x_grad; DType dt; };
+  for (const Case& c : {Case{{9, 1, 28, 28}, {32, 1, 3, 3}, 0, 1, true, false, DType::Float32},
+                        Case{{10, 32, 13, 13}, {64, 32, 3, 3}, 0, 1, true, true, DType::Float32},
+                        Case{{3, 2, 9, 41}, {4, 1, 3, 3}, 1, 2, false, true, DType::Float32},
+                        Case{{4, 5, 6, 7}, {3, 5, 1, 1}, 0, 1, true, true, DType::Float32},
+                        Case{{3, 2, 7, 8}, {3, 2, 3, 2}, 1, 1, true, true, DType::Float64}}) {
+    Tensor x = d64(c.x, 51).to(c.dt), w = d64(c.w, 52).to(c.dt), b = c.bias ? d64({c.w[0]}, 53).to(c.dt) : Tensor();
+    auto run = [&](bool fused) {
+      Tensor xr = c.x_grad ? x.detach().requires_grad_() : x, wr = w.detach().requires_grad_();
+      Tensor br = c.bias ? b.detach().requires_grad_() : Tensor();
+      Tensor y = fused ? conv2d_relu_max_pool2d(xr, wr, br, 1, c.pad, 1, c.groups)
+                       : max_pool2d(conv2d_relu(xr, wr, br, 1, c.pad, 1, c.groups), 2);
+      Tensor v = d64(y.shape(), 54).to(c.dt);
+      std::vector<Tensor> wrt{wr};
+      if (c.x_grad) wrt.push_back(xr);
+      if (c.bias) wrt.push_back(br);
+      auto g = autograd::grad({sum(mul(y, v))}, wrt);
+      g.insert(g.begin(), y);
+      return g;
+    };
+    for (int threads : {1, 2}) {
+      NumThreadsGuard t(threads);
+      SCOPED_TRACE(str(c.x, " threads ", threads));
+      auto fused = run(true), plain = run(false);
+      ASSERT_EQ(fused.size(), plain.size());
+      for (size_t i = 0; i < fused.size(); ++i) EXPECT_TRUE(close(fused[i], plain[i], 0, 0)) << "output " << i;
+    }
+  }
 }
 
 // Results must not depend on how many threads split the batch.

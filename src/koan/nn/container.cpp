@@ -1,5 +1,8 @@
 #include "koan/nn/container.h"
 
+#include "koan/nn/conv.h"
+#include "koan/nn/pool.h"
+
 namespace koan::nn {
 
 Sequential::Sequential(std::initializer_list<std::shared_ptr<Module>> layers) : Module("Sequential") {
@@ -13,9 +16,34 @@ void Sequential::push_back(const std::string& name, std::shared_ptr<Module> m) {
   layers_.push_back(std::move(m));
 }
 
+namespace {
+
+// A Conv2d with activation "relu" followed by MaxPool2d(2) runs as one kernel,
+// conv2d_relu_max_pool2d, which never stores the full-size activation.  Not when a forward hook
+// watches either layer (it would miss the activation in between).
+bool fuses_conv_pool(const Module& a, const Module& b) {
+  const auto* conv = dynamic_cast<const Conv2d*>(&a);
+  const auto* pool = dynamic_cast<const MaxPool2d*>(&b);
+  if (!conv || !pool || conv->has_forward_hooks() || pool->has_forward_hooks()) return false;
+  const MaxPool2dOptions& p = pool->options();
+  return conv->options().activation == "relu" && p.kernel == Int2(2) && p.stride.value_or(p.kernel) == Int2(2) &&
+         p.padding == Int2(0) && p.dilation == Int2(1) && !p.ceil_mode;
+}
+
+}  // namespace
+
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (auto& l : layers_) y = (*l)(y);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    if (i + 1 < layers_.size() && fuses_conv_pool(*layers_[i], *layers_[i + 1])) {
+      const auto& conv = static_cast<const Conv2d&>(*layers_[i]);
+      const Conv2dOptions& o = conv.options();
+      y = conv2d_relu_max_pool2d(y, conv.weight, conv.bias, o.stride, o.padding, o.dilation, o.groups);
+      ++i;
+      continue;
+    }
+    y = (*layers_[i])(y);
+  }
   return y;
 }
 

@@ -90,6 +90,7 @@ class Module : public std::enable_shared_from_this<Module> {
   using ForwardHook = std::function<void(Module&, const Tensor& input, const Tensor& output)>;
   size_t register_forward_hook(ForwardHook hook);
   void remove_forward_hook(size_t id);
+  bool has_forward_hooks() const { return !hooks_.empty(); }
 
   // A Keras-like table: layer, output shape, parameters, totals.  Runs forward on zeros of
   // input_shape (batch dim included) in eval mode without recording a graph.

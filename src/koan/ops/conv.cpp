@@ -12,8 +12,11 @@
 
 #include "koan/kernels/conv.h"
 #include "koan/kernels/elementwise.h"
+#include "koan/kernels/pool.h"
 #include "koan/ops/binary.h"
 #include "koan/ops/common.h"
+#include "koan/ops/index.h"
+#include "koan/ops/pool.h"
 #include "koan/ops/reduce.h"
 #include "koan/ops/shape.h"
 
@@ -103,6 +106,53 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
   return y;
 }
 
+// max_pool2d(relu(conv(x, w) + b), 2) in one kernel: the full-size activation is never stored.
+// The backward needs only the pooled output and the taps: the ReLU's mask at a window's argmax is
+// pooled > 0.  Under create_graph it recomputes the activation and goes through ops that
+// differentiate again (the pooling's scatter, the ReLU's mask, conv_dx / conv_dw), as the unfused
+// layers would.
+Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
+  const Shape os{g.n, g.o, g.oh / 2, g.ow / 2};
+  Tensor out = new_output(os, x.dtype()), taps = new_output(os, DType::UInt8);
+  kernels::conv2d_relu_pool2x2_forward(dense(x), dense(w), dense(b), g, out, taps);
+  if (autograd::needs_grad({&x, &w, &b})) {
+    autograd::record("ConvolutionReluMaxPoolBackward", {x, w, b}, {out},
+                     [sx = SavedTensor(x, false), sw = SavedTensor(w, false),
+                      sb = b.defined() ? SavedTensor(b, false) : SavedTensor(), sout = SavedTensor(out, true), taps,
+                      g](FunctionNode& self, Grads& gr) {
+                       auto me = self.self();
+                       Tensor x = sx.unpack(me), w = sw.unpack(me);
+                       if (wants(self, 1) && !GradMode::enabled()) {  // no graph to record: one kernel
+                         const DType dt = gr[0].dtype();
+                         Grads r(3);
+                         if (wants(self, 0)) r[0] = new_output(x.shape(), dt);
+                         r[1] = new_output(w.shape(), dt);
+                         if (wants(self, 2)) r[2] = new_output({g.o}, dt);
+                         kernels::conv2d_relu_pool2x2_backward(dense(gr[0]), detach(sout.unpack(me)), taps, dense(x),
+                                                               wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2]);
+                         return r;
+                       }
+                       const kernels::PoolGeom pg{.planes = g.n * g.o, .h = g.oh, .w = g.ow, .oh = g.oh / 2,
+                                                  .ow = g.ow / 2, .kh = 2, .kw = 2, .sh = 2, .sw = 2};
+                       Tensor y = new_output({g.n, g.o, g.oh, g.ow}, x.dtype());
+                       kernels::conv2d_forward(dense(x), dense(w), sb.defined() ? dense(sb.unpack(me)) : Tensor(), g,
+                                               y, true);
+                       Tensor pos = new_output(taps.shape(), DType::Int64), pooled = new_output(taps.shape(), y.dtype());
+                       kernels::max_pool2d(y, pg, pooled, pos);
+                       Tensor flat = zeros({g.n, g.o, g.oh * g.ow}, {.dtype = gr[0].dtype()});
+                       Tensor gy = reshape(scatter_add(flat, 2, reshape(pos, {g.n, g.o, -1}), reshape(gr[0], {g.n, g.o, -1})),
+                                           y.shape());
+                       gy = mul(gy, to(gt(y, 0), y.dtype()));
+                       Grads r(3);
+                       if (wants(self, 0)) r[0] = conv_dx(gy, w, {}, g);
+                       if (wants(self, 1)) r[1] = conv_dw(x, gy, g);
+                       if (wants(self, 2)) r[2] = sum(gy, {0, 2, 3});
+                       return r;
+                     });
+  }
+  return out;
+}
+
 Tensor conv_dx(const Tensor& gy, const Tensor& w, const Tensor& b, const ConvGeom& g) {
   Tensor gx = new_output({g.n, g.c, g.h, g.w}, gy.dtype());
   kernels::conv2d_input_grad(dense(gy), dense(w), dense(b), g, gx);
@@ -155,7 +205,7 @@ void check_positive(const char* op, const char* what, Int2 v) {
 
 // Shared by conv1d (as a conv2d of height 1) and conv2d.  xb is 4-D.
 Tensor conv2d_impl(const char* op, const Tensor& xb, const Tensor& w, const Tensor& bias, Int2 stride,
-                   Padding2 padding, Int2 dilation, int64_t groups, bool relu = false) {
+                   Padding2 padding, Int2 dilation, int64_t groups, bool relu = false, bool pool = false) {
   KOAN_CHECK(groups > 0, ValueError, op, ": groups must be positive, got ", groups);
   check_positive(op, "stride", stride);
   check_positive(op, "dilation", dilation);
@@ -193,6 +243,10 @@ Tensor conv2d_impl(const char* op, const Tensor& xb, const Tensor& w, const Tens
              .ow = (in.w + total[1] - dilation.w * (k.w - 1) - 1) / stride.w + 1,
              .sh = stride.h, .sw = stride.w, .ph = before[0], .pw = before[1],
              .dh = dilation.h, .dw = dilation.w, .groups = groups};
+  if (pool) {  // relu and a 2x2 max pool; a plane too small to pool gets max_pool2d's own error
+    if (g.oh >= 2 && g.ow >= 2) return conv_relu_pool_fwd(xb, w, bias, g);
+    return max_pool2d(conv_fwd(xb, w, bias, g, true), 2);
+  }
   return conv_fwd(xb, w, bias, g, relu);
 }
 
@@ -200,14 +254,14 @@ Tensor conv2d_impl(const char* op, const Tensor& xb, const Tensor& w, const Tens
 
 namespace {
 Tensor conv2d_checked(const char* op, const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride,
-                      Padding2 padding, Int2 dilation, int64_t groups, bool relu) {
+                      Padding2 padding, Int2 dilation, int64_t groups, bool relu, bool pool = false) {
   check_dtypes(op, x, w, bias);
   KOAN_CHECK(x.dim() == 4 || x.dim() == 3, ShapeError, op, ": input ", x.shape(),
              " needs 4 dims (N, C, H, W) or 3 (C, H, W)");
   KOAN_CHECK(w.dim() == 4, ShapeError, op, ": weight ", w.shape(), " needs 4 dims (O, C / groups, kh, kw)");
   if (x.dim() == 3)
-    return squeeze(conv2d_impl(op, unsqueeze(x, 0), w, bias, stride, padding, dilation, groups, relu), 0);
-  return conv2d_impl(op, x, w, bias, stride, padding, dilation, groups, relu);
+    return squeeze(conv2d_impl(op, unsqueeze(x, 0), w, bias, stride, padding, dilation, groups, relu, pool), 0);
+  return conv2d_impl(op, x, w, bias, stride, padding, dilation, groups, relu, pool);
 }
 }  // namespace
 
@@ -219,6 +273,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride,
 Tensor conv2d_relu(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride, Padding2 padding,
                    Int2 dilation, int64_t groups) {
   return conv2d_checked("conv2d_relu", x, w, bias, stride, padding, dilation, groups, true);
+}
+
+Tensor conv2d_relu_max_pool2d(const Tensor& x, const Tensor& w, const Tensor& bias, Int2 stride, Padding2 padding,
+                              Int2 dilation, int64_t groups) {
+  return conv2d_checked("conv2d_relu_max_pool2d", x, w, bias, stride, padding, dilation, groups, true, true);
 }
 
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stride, Padding1 padding,

@@ -66,6 +66,11 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Int2 st
 // cache (as Keras' Conv2D(activation="relu"); nn::Conv2d with .activation = "relu").
 Tensor conv2d_relu(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Int2 stride = 1,
                    Padding2 padding = 0, Int2 dilation = 1, int64_t groups = 1);
+// max_pool2d(relu(conv2d(...)), 2) in one kernel: each sample's convolution output is pooled
+// while in cache and never stored (nn::Sequential runs it for a Conv2d with activation "relu"
+// followed by MaxPool2d(2)).  Output (N, O, OH / 2, OW / 2) with OH, OW conv2d's.
+Tensor conv2d_relu_max_pool2d(const Tensor& x, const Tensor& w, const Tensor& bias = {}, Int2 stride = 1,
+                              Padding2 padding = 0, Int2 dilation = 1, int64_t groups = 1);
 // The adjoint of conv2d in its input ("deconvolution").  x (N, Cin, H, W) or (C, H, W);
 // w (Cin, Cout / groups, kh, kw); bias (Cout).  Output size per dim:
 // (H - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1.

@@ -33,7 +33,7 @@
 // Fused ops for the nn layer: convolution and pooling, normalisation and dropout, losses,
 // recurrent cells and attention.
 #define KOAN_OPS_CONV(X) \
-  X(conv1d) X(conv2d) X(conv2d_relu) X(conv_transpose2d) X(max_pool1d) X(max_pool2d) X(avg_pool2d) X(adaptive_avg_pool2d)
+  X(conv1d) X(conv2d) X(conv2d_relu) X(conv2d_relu_max_pool2d) X(conv_transpose2d) X(max_pool1d) X(max_pool2d) X(avg_pool2d) X(adaptive_avg_pool2d)
 
 #define KOAN_OPS_NORM(X) \
   X(batch_norm) X(layer_norm) X(dropout) X(embedding)

@@ -31,6 +31,7 @@
 #include "koan/core/parallel.h"
 #include "koan/kernels/cpu/im2col_narrow.h"
 #include "koan/kernels/cpu/loops.h"
+#include "koan/kernels/cpu/pool2x2.h"
 #include "koan/kernels/gemm.h"
 
 namespace koan::kernels {
@@ -205,23 +206,35 @@ T* mut_ptr(const Tensor& t) {
   return base_ptr<T>(t) + t.offset();
 }
 
+// Pooled output of the fused convolution + ReLU + 2x2 max pooling: each sample's convolution
+// output stays in the chunk's scratch and only its pooled planes and taps are written.
+template <class T>
+struct PoolSink {
+  T* out = nullptr;
+  uint8_t* taps = nullptr;
+  int64_t oh = 0, ow = 0;
+};
+
 template <class T>
 void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const ConvGeom& g, const Tensor& yt,
-                  bool relu) {
+                  bool relu, PoolSink<T> pool = {}) {
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
-  const int64_t P = g.oh * g.ow, HW = g.h * g.w;
+  const int64_t P = g.oh * g.ow, HW = g.h * g.w, PP = pool.oh * pool.ow;
   const T *x = ptr<T>(xt), *w = ptr<T>(wt), *b = ptr<T>(bt);
-  T* y = mut_ptr<T>(yt);
+  T* y = pool.out ? nullptr : mut_ptr<T>(yt);
   const bool direct = pointwise(g);
   const Unroller<T> unroll(g);
   parallel_for(0, g.n, batch_grain(g), [&](int64_t nb, int64_t ne) {
-    Tensor scratch = direct ? Tensor() : empty({K * P}, {.dtype = dtype_v<T>});
+    const int64_t col_size = direct ? 0 : K * P;
+    Tensor scratch = col_size || pool.out ? empty({col_size + (pool.out ? g.o * P : 0)}, {.dtype = dtype_v<T>})
+                                          : Tensor();
     T* col = direct ? nullptr : scratch.data_ptr<T>();
-    for (int64_t n = nb; n < ne; ++n)
+    for (int64_t n = nb; n < ne; ++n) {
+      T* yn = pool.out ? scratch.data_ptr<T>() + col_size : y + n * g.o * P;
       for (int64_t gi = 0; gi < g.groups; ++gi) {
         const T* xg = x + (n * g.c + gi * cg) * HW;
         if (!direct) unroll.im2col(xg, cg, col);
-        T* yg = y + (n * g.o + gi * og) * P;
+        T* yg = yn + gi * og * P;
         conv_gemm<T>(false, false, og, P, K, w + gi * og * K, K, direct ? xg : col, P, T(0), yg, P);
         // The epilogue, while the sample's output is still in cache.  max as ReLU's kernel
         // writes it (x > 0 ? x : 0), so conv2d_relu equals relu(conv2d) bit for bit.
@@ -239,6 +252,11 @@ void forward_impl(const Tensor& xt, const Tensor& wt, const Tensor& bt, const Co
             }
           }
       }
+      if (pool.out)
+        for (int64_t o = 0; o < g.o; ++o)
+          pool2x2::forward_plane(yn + o * P, g.oh, g.ow, pool.oh, pool.ow, pool.out + (n * g.o + o) * PP,
+                                 pool.taps + (n * g.o + o) * PP);
+    }
   });
 }
 
@@ -293,7 +311,7 @@ double plane_sum(const T* v, int64_t n) {
 // The masked gradient of one sample lives in a scratch buffer that stays in cache.
 template <class T>
 void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const Tensor& wt, const ConvGeom& g,
-                   const Tensor& gxt, const Tensor& gwt, const Tensor& gbt) {
+                   const Tensor& gxt, const Tensor& gwt, const Tensor& gbt, PoolSink<const T> pool = {}) {
   const int64_t cg = g.c / g.groups, og = g.o / g.groups, K = cg * g.kh * g.kw;
   const int64_t P = g.oh * g.ow, HW = g.h * g.w, wn = g.o * K;
   const T *gy = ptr<T>(gyt), *y = ptr<T>(yt), *x = ptr<T>(xt), *w = ptr<T>(wt);
@@ -313,15 +331,24 @@ void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const 
   const int64_t blk_grain = (batch_grain(g) * nblk + g.n - 1) / g.n;
   const Unroller<T> unroll(g);
   parallel_for(0, nblk, blk_grain, [&](int64_t bb, int64_t be) {
-    Tensor scratch = empty({(direct ? 0 : K * P) + (y ? g.o * P : 0) + 1}, {.dtype = dtype_v<T>});
+    const int64_t PP = pool.oh * pool.ow;
+    Tensor scratch = empty({(direct ? 0 : K * P) + (y || pool.taps ? g.o * P : 0) + PP + 1}, {.dtype = dtype_v<T>});
     T* col = direct ? nullptr : scratch.data_ptr<T>();
-    T* masked = y ? scratch.data_ptr<T>() + (direct ? 0 : K * P) : nullptr;
+    T* masked = y || pool.taps ? scratch.data_ptr<T>() + (direct ? 0 : K * P) : nullptr;
+    T* plane = pool.taps ? masked + g.o * P : nullptr;  // one pooled plane's masked gradient
     for (int64_t blk = bb; blk < be; ++blk) {
       T* acc = partial + blk * wn;
       const int64_t n0 = g.n * blk / nblk, n1 = g.n * (blk + 1) / nblk;
       for (int64_t n = n0; n < n1; ++n) {
-        const T* gyn = gy + n * g.o * P;
-        if (y) {
+        const T* gyn = gy + n * g.o * (pool.taps ? PP : P);
+        if (pool.taps) {  // max_pool2d's backward, then the ReLU's mask: y > 0 at a tap is pooled > 0
+          for (int64_t c = 0; c < g.o; ++c) {
+            const int64_t at = (n * g.o + c) * PP;
+            for (int64_t q = 0; q < PP; ++q) plane[q] = pool.out[at + q] > T(0) ? gyn[c * PP + q] : T(0);
+            pool2x2::backward_plane(plane, pool.taps + at, g.oh, g.ow, pool.oh, pool.ow, masked + c * P);
+          }
+          gyn = masked;
+        } else if (y) {
           const T* yn = y + n * g.o * P;
           for (int64_t k = 0; k < g.o * P; ++k) masked[k] = yn[k] > T(0) ? gyn[k] : T(0);
           gyn = masked;
@@ -385,6 +412,29 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
   visit_floating(x.dtype(), "conv2d backward",
                  [&]<class T>() { backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb); });
+}
+
+void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
+                                 const Tensor& out, const Tensor& taps) {
+  KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && out.is_contiguous() && taps.is_contiguous());
+  KOAN_ASSERT(taps.dtype() == DType::UInt8 && out.numel() == taps.numel() && g.oh >= 2 && g.ow >= 2);
+  if (out.numel() == 0) return;
+  visit_floating(x.dtype(), "conv2d_relu_max_pool2d", [&]<class T>() {
+    forward_impl<T>(x, w, bias, g, Tensor(), true,
+                    {mut_ptr<T>(out), base_ptr<uint8_t>(taps) + taps.offset(), g.oh / 2, g.ow / 2});
+  });
+}
+
+void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, const Tensor& taps, const Tensor& x,
+                                  const Tensor& w, const ConvGeom& g, const Tensor& gx, const Tensor& gw,
+                                  const Tensor& gb) {
+  KOAN_ASSERT(gout.is_contiguous() && pooled.is_contiguous() && taps.is_contiguous() && x.is_contiguous() &&
+              gw.is_contiguous());
+  KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
+  visit_floating(x.dtype(), "conv2d_relu_max_pool2d backward", [&]<class T>() {
+    backward_impl<T>(gout, Tensor(), x, w, g, gx, gw, gb,
+                     {ptr<T>(pooled), base_ptr<uint8_t>(taps) + taps.offset(), g.oh / 2, g.ow / 2});
+  });
 }
 
 void conv2d_weight_grad(const Tensor& x, const Tensor& gy, const ConvGeom& g, const Tensor& gw) {

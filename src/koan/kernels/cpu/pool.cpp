@@ -11,6 +11,7 @@
 
 #include "koan/core/parallel.h"
 #include "koan/kernels/cpu/loops.h"
+#include "koan/kernels/cpu/pool2x2.h"
 
 namespace koan::kernels {
 namespace {
@@ -130,14 +131,18 @@ void pool2x2_row<float, uint8_t>(const float* x0, const float* x1, int64_t ow, i
 #endif
 
 template <class T, class I>
+void pool2x2_plane(const T* x, int64_t w, int64_t oh, int64_t ow, T* out, I* idx) {
+  for (int64_t r = 0; r < oh; ++r) {
+    const T* x0 = x + 2 * r * w;
+    pool2x2_row<T, I>(x0, x0 + w, ow, 2 * r * w, w, out + r * ow, idx + r * ow);
+  }
+}
+
+template <class T, class I>
 void max_pool2x2_impl(const T* x, const PoolGeom& g, T* out, I* idx) {
-  const int64_t W = g.w, OH = g.oh, OW = g.ow, HW = g.h * W, P = OH * OW;
+  const int64_t HW = g.h * g.w, P = g.oh * g.ow;
   parallel_for(0, g.planes, plane_grain(HW), [&](int64_t pb, int64_t pe) {
-    for (int64_t p = pb; p < pe; ++p)
-      for (int64_t r = 0; r < OH; ++r) {
-        const T* x0 = x + p * HW + 2 * r * W;
-        pool2x2_row<T, I>(x0, x0 + W, OW, 2 * r * W, W, out + p * P + r * OW, idx + p * P + r * OW);
-      }
+    for (int64_t p = pb; p < pe; ++p) pool2x2_plane<T, I>(x + p * HW, g.w, g.oh, g.ow, out + p * P, idx + p * P);
   });
 }
 
@@ -245,30 +250,30 @@ void taps_backward_row<float>(const float* gr, const uint8_t* tr, int64_t ow, fl
 #endif
 
 template <class T>
+void taps_backward_plane(const T* gp, const uint8_t* tp, int64_t h, int64_t w, int64_t oh, int64_t ow, T* xp) {
+  if (ow < 8) {  // narrow planes (the seed CNN's 11x11): a fill and a scatter beat short rows
+    std::fill(xp, xp + h * w, T(0));
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t q = 0; q < ow; ++q) {
+        const int t = tp[r * ow + q];
+        xp[(2 * r + (t >> 1)) * w + 2 * q + (t & 1)] = gp[r * ow + q];
+      }
+    return;
+  }
+  for (int64_t r = 0; r < oh; ++r) {
+    T* r0 = xp + 2 * r * w;
+    T* r1 = r0 + w;
+    taps_backward_row<T>(gp + r * ow, tp + r * ow, ow, r0, r1);
+    for (int64_t c = 2 * ow; c < w; ++c) r0[c] = r1[c] = T(0);
+  }
+  std::fill(xp + 2 * oh * w, xp + h * w, T(0));
+}
+
+template <class T>
 void max_pool2x2_taps_backward_impl(const T* gy, const uint8_t* taps, const PoolGeom& g, T* gx) {
-  const int64_t W = g.w, OH = g.oh, OW = g.ow, HW = g.h * W, P = OH * OW;
+  const int64_t HW = g.h * g.w, P = g.oh * g.ow;
   parallel_for(0, g.planes, plane_grain(HW), [&](int64_t pb, int64_t pe) {
-    for (int64_t p = pb; p < pe; ++p) {
-      const T* gp = gy + p * P;
-      const uint8_t* tp = taps + p * P;
-      T* xp = gx + p * HW;
-      if (OW < 8) {  // narrow planes (the seed CNN's 11x11): a fill and a scatter beat short rows
-        std::fill(xp, xp + HW, T(0));
-        for (int64_t r = 0; r < OH; ++r)
-          for (int64_t q = 0; q < OW; ++q) {
-            const int t = tp[r * OW + q];
-            xp[(2 * r + (t >> 1)) * W + 2 * q + (t & 1)] = gp[r * OW + q];
-          }
-        continue;
-      }
-      for (int64_t r = 0; r < OH; ++r) {
-        T* r0 = xp + 2 * r * W;
-        T* r1 = r0 + W;
-        taps_backward_row<T>(gp + r * OW, tp + r * OW, OW, r0, r1);
-        for (int64_t c = 2 * OW; c < W; ++c) r0[c] = r1[c] = T(0);
-      }
-      std::fill(xp + 2 * OH * W, xp + HW, T(0));
-    }
+    for (int64_t p = pb; p < pe; ++p) taps_backward_plane<T>(gy + p * P, taps + p * P, g.h, g.w, g.oh, g.ow, gx + p * HW);
   });
 }
 
@@ -359,5 +364,22 @@ void window_avg_adjoint(const Tensor& gy, const AvgWindows& rows, const AvgWindo
   visit_floating(gy.dtype(), "avg_pool2d backward",
                  [&]<class T>() { window_avg_adjoint_impl<T>(gy, rows, cols, gx); });
 }
+
+namespace pool2x2 {
+template <class T>
+void forward_plane(const T* x, int64_t h, int64_t w, int64_t oh, int64_t ow, T* out, uint8_t* taps) {
+  KOAN_ASSERT(2 * oh <= h && 2 * ow <= w);
+  pool2x2_plane<T, uint8_t>(x, w, oh, ow, out, taps);
+}
+template <class T>
+void backward_plane(const T* gy, const uint8_t* taps, int64_t h, int64_t w, int64_t oh, int64_t ow, T* gx) {
+  KOAN_ASSERT(2 * oh <= h && 2 * ow <= w);
+  taps_backward_plane<T>(gy, taps, h, w, oh, ow, gx);
+}
+template void forward_plane<float>(const float*, int64_t, int64_t, int64_t, int64_t, float*, uint8_t*);
+template void forward_plane<double>(const double*, int64_t, int64_t, int64_t, int64_t, double*, uint8_t*);
+template void backward_plane<float>(const float*, const uint8_t*, int64_t, int64_t, int64_t, int64_t, float*);
+template void backward_plane<double>(const double*, const uint8_t*, int64_t, int64_t, int64_t, int64_t, double*);
+}  // namespace pool2x2
 
 }  // namespace koan::kernels
