@@ -95,6 +95,28 @@ TEST(Linalg, StridedSlicesAndBroadcastViews) {
                         {big, b}));
 }
 
+// linear is one node whose backward is made of ops: its gradients differentiate again, and the
+// weight gradient arrives in the weight's own (out, in) layout, so accumulating it reads it
+// contiguously.
+TEST(Linalg, LinearGradientsDifferentiateAndKeepTheWeightLayout) {
+  Generator gen(3);
+  auto d = [&](const Shape& s) { return randn(s, {.dtype = DType::Float64}, &gen); };
+  Fn first = [](const std::vector<Tensor>& in) {
+    EnableGradGuard on;
+    std::vector<Tensor> l;
+    for (auto& t : in) l.push_back(t.requires_grad() ? t : t.detach().requires_grad_());
+    Tensor y = koan::linear(l[0], l[1], l[2]);
+    auto g = autograd::grad({sum(mul(y, y))}, l, {}, true, true);
+    return cat({g[0].flatten(), g[1].flatten(), g[2].flatten()}, 0);
+  };
+  EXPECT_TRUE(gradcheck(first, {d({2, 3, 4}), d({5, 4}), d({5})}));
+  Tensor w = randn({5, 4}).requires_grad_();
+  Tensor y = koan::linear(randn({3, 4}), w);
+  EXPECT_EQ(y.grad_fn()->name(), "AddmmBackward");
+  y.sum().backward();
+  EXPECT_TRUE(w.grad().is_contiguous());
+}
+
 TEST(Linalg, MixedDtypesPromote) {
   // torch.matmul refuses mixed dtypes; koan promotes them (int64 @ float32 -> float32).
   Tensor a = koan::tensor({1.0, 2.0}, {.dtype = DType::Int64}).reshape({1, 2});

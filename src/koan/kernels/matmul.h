@@ -10,4 +10,9 @@ namespace koan::kernels {
 // With accumulate, out += a @ b.
 void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate = false);
 
+// y (m, n) = x (m, k) w^T + bias: w is (n, k) as a Linear layer stores it, bias (n) or undefined.
+// One GEMM, then the bias added to each row while it is in cache.  All contiguous, one floating
+// dtype.
+void linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y);
+
 }  // namespace koan::kernels

@@ -95,13 +95,46 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   return matmul(a, b);
 }
 
+// y = x w^T + b as one node: one GEMM forward, and a backward whose weight gradient gy^T x comes
+// out of one GEMM already in w's (out, in) layout.  Composed of matmul, t and add it took four
+// nodes, and the weight gradient arrived as a transposed view that every accumulation then read
+// with strides.  The backward is made of ops, so it differentiates again.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   KOAN_CHECK(weight.dim() == 2, ShapeError, "linear: weight must be 2-D (out, in), got ", weight.shape());
   KOAN_CHECK(x.dim() >= 1 && x.shape().back() == weight.shape()[1], ShapeError, "linear: input ",
              x.shape(), " has ", x.dim() ? x.shape().back() : 0, " features but weight ",
              weight.shape(), " expects ", weight.shape()[1]);
-  Tensor y = matmul(x, t(weight));
-  return bias.defined() ? add(y, bias) : y;
+  KOAN_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), ShapeError, "linear: bias ",
+             bias.defined() ? bias.shape() : Shape{}, " must have shape [", weight.size(0), "] (one per output)");
+  const DType dt = x.dtype();
+  if (!is_floating(dt) || weight.dtype() != dt || (bias.defined() && bias.dtype() != dt)) {
+    Tensor y = matmul(x, t(weight));  // mixed or integer dtypes: matmul's promotion rules
+    return bias.defined() ? add(y, bias) : y;
+  }
+  const int64_t in = weight.size(1), out = weight.size(0);
+  Tensor x2 = reshape(contiguous(detach(x)), {-1, in});
+  Tensor y = new_output({x2.size(0), out}, dt);
+  kernels::linear(x2, contiguous(detach(weight)), bias.defined() ? contiguous(detach(bias)) : Tensor(), y);
+  if (autograd::needs_grad({&x, &weight, &bias})) {
+    autograd::record("AddmmBackward", {x, weight, bias}, {y},
+                     [sx = weight.requires_grad() ? SavedTensor(x, false) : SavedTensor(),
+                      sw = x.requires_grad() ? SavedTensor(weight, false) : SavedTensor(),
+                      in, xs = x.shape()](FunctionNode& self, Grads& g) {
+                       auto me = self.self();
+                       Grads r(3);
+                       if (self.next_edges()[0].valid()) {
+                         Tensor w = sw.unpack(me);
+                         r[0] = reshape(matmul(g[0], w), xs);
+                       }
+                       if (self.next_edges()[1].valid()) r[1] = matmul(t(g[0]), reshape(sx.unpack(me), {-1, in}));
+                       if (self.next_edges()[2].valid()) r[2] = sum(g[0], {0});
+                       return r;
+                     });
+  }
+  if (x.dim() == 2) return y;
+  Shape ys = x.shape();
+  ys.back() = out;
+  return reshape(y, ys);
 }
 
 }  // namespace koan

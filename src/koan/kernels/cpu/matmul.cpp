@@ -79,4 +79,22 @@ void bmm(const Tensor& a_in, const Tensor& b_in, const Tensor& out, bool accumul
   });
 }
 
+void linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y) {
+  KOAN_ASSERT(x.dim() == 2 && w.dim() == 2 && y.dim() == 2 && x.is_contiguous() && w.is_contiguous() &&
+              y.is_contiguous() && (!bias.defined() || bias.is_contiguous()));
+  const int64_t m = x.size(0), k = x.size(1), n = w.size(0);
+  if (y.numel() == 0) return;
+  visit_floating(x.dtype(), "linear", [&]<class T>() {
+    T* yp = base_ptr<T>(y) + y.offset();
+    if (k == 0) std::fill(yp, yp + m * n, T(0));
+    else
+      kernels::gemm<T>(false, true, m, n, k, T(1), base_ptr<T>(x) + x.offset(), k, base_ptr<T>(w) + w.offset(), k,
+                       T(0), yp, n);
+    if (!bias.defined()) return;
+    const T* b = base_ptr<T>(bias) + bias.offset();
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) yp[i * n + j] += b[j];
+  });
+}
+
 }  // namespace koan::kernels
