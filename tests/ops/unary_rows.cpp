@@ -45,5 +45,31 @@ KOAN_OP_ROW({.op = "logical_not", .family = "unary",
              .fn = [](const Inputs& x) { return koan::logical_not(x[0]); },
              .differentiable = false});
 
+// GELU's first-order backward is one fused kernel; under create_graph it is a chain of ops.  Both
+// must give the same gradient (to rounding), for the exact and the tanh forms, and the chain must
+// differentiate again.
+TEST(UnaryGrad, GeluFusedBackwardEqualsTheOpChain) {
+  for (const char* approx : {"none", "tanh"})
+    for (DType dt : {DType::Float64, DType::Float32}) {
+      SCOPED_TRACE(str(approx, " ", name(dt)));
+      Generator gen(11);
+      Tensor x = mul(randn({5, 37}, {.dtype = dt}, &gen), 3.0), v = randn({5, 37}, {.dtype = dt}, &gen);
+      Tensor xr = x.detach().requires_grad_();
+      Tensor fused = autograd::grad({sum(mul(koan::gelu(xr, approx), v))}, {xr})[0];
+      Tensor chain = autograd::grad({sum(mul(koan::gelu(xr, approx), v))}, {xr}, {}, true, true)[0];
+      EXPECT_TRUE(close(fused, chain, dt == DType::Float64 ? 1e-12 : 1e-5, dt == DType::Float64 ? 1e-12 : 1e-6));
+    }
+  Generator gen(12);
+  Tensor v = randn({7}, {.dtype = DType::Float64}, &gen);  // a constant upstream gradient
+  for (const char* approx : {"none", "tanh"}) {
+    Fn first = [&](const std::vector<Tensor>& in) {
+      EnableGradGuard on;
+      Tensor x = in[0].requires_grad() ? in[0] : in[0].detach().requires_grad_();
+      return autograd::grad({sum(mul(koan::gelu(x, approx), v))}, {x}, {}, true, true)[0];
+    };
+    EXPECT_TRUE(gradcheck(first, {randn({7}, {.dtype = DType::Float64}, &gen)})) << approx;
+  }
+}
+
 }  // namespace
 }  // namespace koan::testing

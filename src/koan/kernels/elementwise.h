@@ -37,6 +37,9 @@ bool is_comparison(BinaryOp op);
 // out = x > 0 ? g : 0: ReLU's gradient in one pass (a NaN x gives 0, as torch's
 // threshold_backward).  g, x expanded to out's shape, one floating dtype.
 void relu_backward(const Tensor& g, const Tensor& x, const Tensor& out);
+// out = g * gelu'(x) in one pass (the exact form, or the tanh approximation's).  g, x expanded
+// to out's shape, one floating dtype.
+void gelu_backward(const Tensor& g, const Tensor& x, const Tensor& out, bool tanh_approx);
 
 // out = cond ? a : b; cond bool, a and b of out's dtype, all expanded to out's shape.
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);

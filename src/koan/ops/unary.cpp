@@ -149,6 +149,13 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
   return unary_op(
       "GeluBackward", UnaryOp::Gelu, x, true,
       [tanh_approx](const Tensor& g, const Tensor& x, const Tensor&) {
+        // One fused pass when nothing records this backward; under create_graph, ops (the
+        // result depends on x, so x alone needing a gradient is enough to take them).
+        if (!autograd::needs_grad({&g, &x}) && g.dtype() == x.dtype() && g.shape() == x.shape()) {
+          Tensor gx = new_output(x.shape(), x.dtype());
+          kernels::gelu_backward(detach(g), detach(x), gx, tanh_approx);
+          return gx;
+        }
         if (tanh_approx) {
           const double k = std::sqrt(2.0 / std::numbers::pi), c = 0.044715;
           Tensor inner = mul(add(x, mul(pow(x, 3), c)), k);

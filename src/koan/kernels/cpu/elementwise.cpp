@@ -19,6 +19,19 @@ T gelu(T x, bool tanh_approx) {
   return T(0.5) * x * (T(1) + std::erf(x * static_cast<T>(1 / std::numbers::sqrt2)));
 }
 
+// d gelu / dx, as torch's GeluBackward: Phi(x) + x phi(x) (exact), or the tanh form's derivative.
+template <class T>
+T gelu_grad(T x, bool tanh_approx) {
+  if (tanh_approx) {
+    const T k = static_cast<T>(std::sqrt(2.0 / std::numbers::pi)), c = T(0.044715);
+    const T t = std::tanh(k * (x + c * x * x * x));
+    return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * k * (T(1) + T(3) * c * x * x);
+  }
+  const T cdf = T(0.5) * (T(1) + std::erf(x * static_cast<T>(1 / std::numbers::sqrt2)));
+  const T pdf = std::exp(T(-0.5) * x * x) * static_cast<T>(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
+  return cdf + x * pdf;
+}
+
 template <class T>
 T sigmoid(T x) {
   return T(1) / (T(1) + std::exp(-x));
@@ -231,6 +244,14 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out, do
 void relu_backward(const Tensor& g, const Tensor& x, const Tensor& out) {
   visit_floating(out.dtype(), "relu backward", [&]<class T>() {
     map_kernel<T, T, T>(out, [](T gv, T xv) { return xv > T(0) ? gv : T(0); }, g, x);
+  });
+}
+
+void gelu_backward(const Tensor& g, const Tensor& x, const Tensor& out, bool tanh_approx) {
+  visit_floating(out.dtype(), "gelu backward", [&]<class T>() {
+    // One loop per form, with no branch inside, so GCC vectorises the erf / exp / tanh calls.
+    if (tanh_approx) map_kernel<T, T, T>(out, [](T gv, T xv) { return gv * gelu_grad(xv, true); }, g, x);
+    else map_kernel<T, T, T>(out, [](T gv, T xv) { return gv * gelu_grad(xv, false); }, g, x);
   });
 }
 
