@@ -54,6 +54,10 @@ void BM_Step(benchmark::State& st) {
   st.SetItemsProcessed(st.iterations() * kBatch * kSeq);  // tokens
 }
 BENCHMARK(BM_Step)->Arg(1)->Arg(2)->MeasureProcessCPUTime()->UseRealTime()->Unit(benchmark::kMillisecond);
+// The same, with the calling thread's CPU time only: at 2 threads, how much of the step the
+// worker took off it (on a loaded machine the caller runs the chunks a descheduled worker has
+// not started, so this is a lower bound on what a quiet machine's second core would take).
+BENCHMARK(BM_Step)->Name("BM_StepCallerCpu")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // The LSTM layer's forward alone, recording the graph as in training (its backward is timed next).
 void BM_LstmForward(benchmark::State& st) {
