@@ -39,6 +39,28 @@ KOAN_OP_ROW({.op = "gru_cell", .family = "rnn",
                         [] { (void)gru_cell(f32({4}), f32({2, 3}), f32({9, 4}), f32({9, 3})); },
                         [] { (void)gru_cell(f32({2, 4}), f32({2, 3}), f32({12, 4}), f32({12, 3})); }}});
 
+RNNCellKind kind_of(const Tensor& p) {
+  const RNNCellKind kinds[] = {RNNCellKind::Tanh, RNNCellKind::Relu, RNNCellKind::LSTM, RNNCellKind::GRU};
+  return kinds[p.to_vector<int64_t>().at(0)];
+}
+
+KOAN_OP_ROW({.op = "rnn_sequence", .family = "rnn",
+             .fn = [](const Inputs& x) {
+               auto r = rnn_sequence(kind_of(x[5]), x[0], opt(x[1]), opt(x[2]), x[3], opt(x[4]),
+                                     x[6].to_vector<int64_t>().at(0) != 0);
+               std::vector<Tensor> flat;
+               for (auto& t : r) flat.push_back(reshape(t, {-1}));
+               return cat(flat, 0);
+             },
+             .errors = {[] { (void)rnn_sequence(RNNCellKind::LSTM, f32({3, 2, 12}), Tensor(), Tensor(), f32({12, 4})); },
+                        [] { (void)rnn_sequence(RNNCellKind::GRU, f32({2, 9}), Tensor(), Tensor(), f32({9, 3})); },
+                        [] { (void)rnn_sequence(RNNCellKind::GRU, f32({0, 2, 9}), Tensor(), Tensor(), f32({9, 3})); },
+                        [] { (void)rnn_sequence(RNNCellKind::LSTM, f32({3, 2, 12}), f32({3, 3}), Tensor(), f32({12, 3})); },
+                        [] { (void)rnn_sequence(RNNCellKind::Tanh, f32({3, 2, 3}), Tensor(), f32({2, 3}), f32({3, 3})); },
+                        [] { (void)rnn_sequence(RNNCellKind::Tanh, f32({3, 2, 3}), Tensor(), Tensor(), f64({3, 3})); },
+                        [] { (void)rnn_sequence(RNNCellKind::LSTM, f32({3, 2, 12}), Tensor(), Tensor(), f32({12, 3}),
+                                                f32({9})); }}});
+
 KOAN_OP_ROW({.op = "scaled_dot_product_attention", .family = "rnn",
              .fn = [](const Inputs& x) {
                return scaled_dot_product_attention(x[0], x[1], x[2], opt(x[3]), 0.0, x[4].item<int64_t>() != 0);

@@ -34,4 +34,27 @@ void rnn_cell_backward(CellKind kind, const Tensor& dh, const Tensor& dc, const 
                        const Tensor& c, const Tensor& h, const Tensor& dgi, const Tensor& dgh,
                        const Tensor& dc_prev, const Tensor& dh_direct);
 
+// A whole sequence through one layer and direction (kernels/cpu/rnn_sequence.cpp): the time loop
+// with the recurrent GEMM and the gate math fused per step, and the backward through time.
+// Shapes: gx (T, B, G) input projections (b_ih included), h0 and c0 (B, H) (c0 LSTM only),
+// w_hh (G, H), b_hh (G) or undefined; everything contiguous.  `reverse` runs t = T-1 .. 0.
+// Each step cuts the hidden units into panels of a fixed width (not the thread count), and a
+// panel's GEMM and gate math run together on one thread: one parallel region per step, and the
+// same result at any thread count.
+//
+// Forward writes y (T, B, H) (h_t in time order), cs (T, B, H) (c_t, LSTM) and ws (T, B, W).
+void rnn_sequence_forward(CellKind kind, bool reverse, const Tensor& gx, const Tensor& h0, const Tensor& c0,
+                          const Tensor& w_hh, const Tensor& b_hh, const Tensor& y, const Tensor& cs,
+                          const Tensor& ws);
+
+// Backward from dy (T, B, H), dh_n (B, H) and dc_n (B, H; LSTM), each undefined = zero, and the
+// forward's y, cs, ws.  Writes dgi (T, B, G) (the gradient of gx) and, where defined: dgh
+// (T, B, G; GRU, where it differs from dgi, else pass undefined), dh0, dc0 (B, H), dw_hh (G, H)
+// = sum_t dgh_t^T h_{t-1} as one GEMM over all steps, and db_hh (G).
+void rnn_sequence_backward(CellKind kind, bool reverse, const Tensor& dy, const Tensor& dh_n,
+                           const Tensor& dc_n, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                           const Tensor& y, const Tensor& cs, const Tensor& ws, const Tensor& dgi,
+                           const Tensor& dgh, const Tensor& dh0, const Tensor& dc0, const Tensor& dw_hh,
+                           const Tensor& db_hh);
+
 }  // namespace koan::kernels

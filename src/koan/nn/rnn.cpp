@@ -84,7 +84,7 @@ std::vector<Tensor> RNNBase::run(const Tensor& x_in, const Tensor& h0_in, const 
   KOAN_CHECK(T > 0, ShapeError, op, ": the input sequence is empty (shape ", x_in.shape(), ")");
   // Initial states: (L * D, B, H), or (L * D, H) for unbatched input.
   auto state = [&](const Tensor& s, const char* what) {
-    if (!s.defined()) return zeros({L * D, B, H}, {.dtype = x.dtype()});
+    if (!s.defined()) return Tensor();  // zeros, which rnn_sequence makes itself
     Shape want = unbatched ? Shape{L * D, H} : Shape{L * D, B, H};
     KOAN_CHECK(s.shape() == want, ShapeError, op, ": expected ", what, " of shape ", want, ", got ", s.shape());
     return unbatched ? unsqueeze(s, 1) : s;
@@ -97,20 +97,13 @@ std::vector<Tensor> RNNBase::run(const Tensor& x_in, const Tensor& h0_in, const 
     std::vector<Tensor> dir_out;
     for (int64_t d = 0; d < D; ++d) {
       auto w = weights(l, d);
-      // The whole sequence's input projections in one GEMM; the loop only does h @ W_hh^T.
-      auto steps = unbind(linear(layer_in, w[0], w[2]), 0);
-      Tensor h = select(h0, 0, l * D + d), c = lstm ? select(c0, 0, l * D + d) : Tensor();
-      std::vector<Tensor> outs(T);
-      for (int64_t s = 0; s < T; ++s) {
-        int64_t t = d ? T - 1 - s : s;
-        auto r = rnn_cell_step(kind_, steps[t], h, c, w[1], w[3]);
-        h = r[0];
-        if (lstm) c = r[1];
-        outs[t] = h;
-      }
-      dir_out.push_back(stack(outs, 0));
-      hn.push_back(h);
-      if (lstm) cn.push_back(c);
+      // The whole sequence's input projections in one GEMM, then the time loop as one node.
+      auto pick = [&](const Tensor& s) { return s.defined() ? select(s, 0, l * D + d) : Tensor(); };
+      auto r = rnn_sequence(kind_, linear(layer_in, w[0], w[2]), pick(h0), lstm ? pick(c0) : Tensor(), w[1], w[3],
+                            /*reverse=*/d == 1);
+      dir_out.push_back(r[0]);
+      hn.push_back(r[1]);
+      if (lstm) cn.push_back(r[2]);
     }
     layer_in = D == 2 ? cat(dir_out, 2) : dir_out[0];
     if (l + 1 < L && opts_.dropout > 0 && is_training()) layer_in = dropout(layer_in, opts_.dropout, true);

@@ -9,7 +9,8 @@
 //   auto [out, h] = gru.forward(x_tbi, h0);         // h0 may be an undefined Tensor (zeros)
 //
 // Inputs are (T, B, I), or (B, T, I) with batch_first, or unbatched (T, I).  Each layer and
-// direction projects the whole sequence's inputs in one GEMM, then runs one fused cell op per step.
+// direction projects the whole sequence's inputs in one GEMM, then runs the time loop as one op
+// (rnn_sequence: the recurrent GEMM and the gate math fused per step).
 #pragma once
 #include <string>
 #include <utility>

@@ -43,7 +43,7 @@
   X(binary_cross_entropy_with_logits) X(cross_entropy) X(nll_loss) X(kl_div)
 
 #define KOAN_OPS_RNN(X) \
-  X(rnn_tanh_cell) X(rnn_relu_cell) X(lstm_cell) X(gru_cell) X(scaled_dot_product_attention) X(masked_softmax) X(unbind)
+  X(rnn_tanh_cell) X(rnn_relu_cell) X(lstm_cell) X(gru_cell) X(rnn_sequence) X(scaled_dot_product_attention) X(masked_softmax) X(unbind)
 
 #define KOAN_OPS(X) \
   KOAN_OPS_UNARY(X) KOAN_OPS_BINARY(X) KOAN_OPS_REDUCE(X) KOAN_OPS_SHAPE(X) KOAN_OPS_LINALG(X) \

@@ -7,38 +7,19 @@
 #include "koan/ops/join.h"
 #include "koan/ops/linalg.h"
 #include "koan/ops/reduce.h"
+#include "koan/ops/rnn_internal.h"
 #include "koan/ops/shape.h"
 #include "koan/ops/unary.h"
 
 namespace koan {
-using namespace ops_detail;
-using kernels::CellKind;
 
-namespace {
+namespace ops_detail {
 
-const char* node_name(CellKind k) {
-  switch (k) {
-    case CellKind::RnnTanh: return "RnnTanhCellBackward";
-    case CellKind::RnnRelu: return "RnnReluCellBackward";
-    case CellKind::Lstm: return "LstmCellBackward";
-    case CellKind::Gru: return "GruCellBackward";
-  }
-  return "";
-}
-
-// out (M, N) (+)= a (M, K) @ b (K, N) on plain data (no autograd): a and b may be transposed views.
-void gemm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate = false) {
-  kernels::bmm(unsqueeze(a, 0), unsqueeze(b, 0), unsqueeze(out, 0), accumulate);
-}
-
-// The inputs of one cell node, in the order of its next edges.
-enum Slot { kX, kH, kC, kWih, kWhh, kBih, kBhh, kSlots };
-
-// The gate gradients written with ops, so that under create_graph the backward is itself
-// differentiable.  The gates are recomputed from the (saved) inputs rather than read from the
-// forward's workspace, which has no history.  Returns {dgi, dgh, dc_prev, dh_direct}.
-std::vector<Tensor> gate_grads_ops(CellKind kind, const Tensor& gi, const Tensor& gh, const Tensor& h,
-                                   const Tensor& c, const Tensor& dh, const Tensor& dc) {
+// The gates are recomputed from the (saved) inputs rather than read from the forward's
+// workspace, which has no history.
+std::vector<Tensor> rnn_gate_grads_ops(kernels::CellKind kind, const Tensor& gi, const Tensor& gh, const Tensor& h,
+                                       const Tensor& c, const Tensor& dh, const Tensor& dc) {
+  using kernels::CellKind;
   switch (kind) {
     case CellKind::RnnTanh: {
       Tensor y = tanh(add(gi, gh));
@@ -74,6 +55,31 @@ std::vector<Tensor> gate_grads_ops(CellKind kind, const Tensor& gi, const Tensor
   }
   return {};
 }
+
+}  // namespace ops_detail
+
+using namespace ops_detail;
+using kernels::CellKind;
+
+namespace {
+
+const char* node_name(CellKind k) {
+  switch (k) {
+    case CellKind::RnnTanh: return "RnnTanhCellBackward";
+    case CellKind::RnnRelu: return "RnnReluCellBackward";
+    case CellKind::Lstm: return "LstmCellBackward";
+    case CellKind::Gru: return "GruCellBackward";
+  }
+  return "";
+}
+
+// out (M, N) (+)= a (M, K) @ b (K, N) on plain data (no autograd): a and b may be transposed views.
+void gemm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate = false) {
+  kernels::bmm(unsqueeze(a, 0), unsqueeze(b, 0), unsqueeze(out, 0), accumulate);
+}
+
+// The inputs of one cell node, in the order of its next edges.
+enum Slot { kX, kH, kC, kWih, kWhh, kBih, kBhh, kSlots };
 
 struct CellShape {
   int64_t B, H, G;
@@ -208,7 +214,7 @@ std::vector<Tensor> cell_op(const char* op, CellKind kind, const Tensor& x, Tens
         // Under create_graph: the same rule with ops on the saved inputs.
         Tensor gi = in_gates ? reshape(v[kX], {s.B, s.G}) : linear(v[kX], v[kWih], v[kBih]);
         Tensor gh = linear(v[kH], v[kWhh], v[kBhh]);
-        auto d = gate_grads_ops(kind, gi, gh, v[kH], v[kC], dh, dc);
+        auto d = rnn_gate_grads_ops(kind, gi, gh, v[kH], v[kC], dh, dc);
         dgi = d[0];
         dgh = d[1];
         Grads r(kSlots);
@@ -270,11 +276,7 @@ Tensor gru_cell(const Tensor& x, const Tensor& h, const Tensor& w_ih, const Tens
 
 std::vector<Tensor> rnn_cell_step(RNNCellKind kind, const Tensor& gx, const Tensor& h, const Tensor& c,
                                   const Tensor& w_hh, const Tensor& b_hh) {
-  CellKind k = kind == RNNCellKind::Tanh   ? CellKind::RnnTanh
-               : kind == RNNCellKind::Relu ? CellKind::RnnRelu
-               : kind == RNNCellKind::LSTM ? CellKind::Lstm
-                                           : CellKind::Gru;
-  return cell_op("rnn_cell_step", k, gx, h, c, Tensor(), w_hh, Tensor(), b_hh);
+  return cell_op("rnn_cell_step", cell_kind(kind), gx, h, c, Tensor(), w_hh, Tensor(), b_hh);
 }
 
 std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {

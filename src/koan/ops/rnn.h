@@ -8,10 +8,15 @@
 // Unbatched inputs (x of shape (I), h of shape (H)) give unbatched results.  An undefined h (or c)
 // means zeros; undefined biases mean none.
 //
-// Layers (nn::LSTM...) run a sequence as one GEMM for all the input projections, then one
-// rnn_cell_step per time step, which does the recurrent GEMM and the gate math in one node:
+// Layers (nn::LSTM...) run a sequence as one GEMM for all the input projections, then the whole
+// time loop as one node (the recurrent GEMM and the gate math fused per step; in the backward,
+// the weight gradient as one GEMM over all steps):
 //
 //   Tensor gx = koan::linear(x_seq, w_ih, b_ih);                // (T, B, G): one GEMM
+//   auto r = koan::rnn_sequence(RNNCellKind::LSTM, gx, h0, c0, w_hh, b_hh);  // {y, h_n, c_n}
+//
+// or, one node per step (what rnn_sequence's double backward re-runs):
+//
 //   auto steps = koan::unbind(gx, 0);                          // views, one autograd node
 //   auto hc = koan::rnn_cell_step(RNNCellKind::LSTM, steps[t], h, c, w_hh, b_hh);
 #pragma once
@@ -45,6 +50,14 @@ enum class RNNCellKind { Tanh, Relu, LSTM, GRU };
 // the LSTM, {h', c'}.  The same node type as the cells above, minus the input GEMM.
 std::vector<Tensor> rnn_cell_step(RNNCellKind kind, const Tensor& gx, const Tensor& h, const Tensor& c,
                                   const Tensor& w_hh, const Tensor& b_hh = Tensor());
+
+// A whole sequence through one layer and direction: gx (T, B, G) the input projections
+// x W_ih^T + b_ih, h0 and c0 (B, H) or undefined (zeros; c0 for the LSTM only), w_hh (G, H),
+// b_hh (G) or undefined.  `reverse` runs t = T-1 .. 0 (the backward direction of a
+// bidirectional layer).  Returns {y (T, B, H) in time order, h_n} or, for the LSTM,
+// {y, h_n, c_n}: the same values as rnn_cell_step applied step by step.
+std::vector<Tensor> rnn_sequence(RNNCellKind kind, const Tensor& gx, const Tensor& h0, const Tensor& c0,
+                                 const Tensor& w_hh, const Tensor& b_hh = Tensor(), bool reverse = false);
 
 // The slices x.select(dim, i) for every i, as one autograd node: its backward stacks the slice
 // gradients (zeros for unused ones) in O(size), where one select per step would embed each step's

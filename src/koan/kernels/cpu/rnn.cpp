@@ -1,18 +1,12 @@
 #include "koan/kernels/rnn.h"
 
 #include <algorithm>
-#include <cmath>
-#include "koan/kernels/cpu/vecmath.h"
 
 #include "koan/core/parallel.h"
+#include "koan/kernels/cpu/rnn_cell_row.h"
 
 namespace koan::kernels {
 namespace {
-
-template <class T>
-inline T sigm(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
 
 // Pointers of an optional tensor (null when undefined).
 template <class T>
@@ -43,56 +37,9 @@ void forward_typed(CellKind kind, const Tensor& gi_t, const Tensor& gh_t, const 
   const T *gi = gi_t.data_ptr<T>(), *gh = gh_t.data_ptr<T>();
   const T *bi = opt<T>(bi_t), *bh = opt<T>(bh_t), *hp = opt<T>(h_t), *cp = opt<T>(c_t);
   T *ho = ho_t.data_ptr<T>(), *co = opt_mut<T>(co_t), *ws = ws_t.data_ptr<T>();
-  auto bias = [&](const T* b, int64_t j) { return b ? b[j] : T(0); };
   for_rows(B, G, [&](int64_t b) {
-    const T* xi = gi + b * G;
-    const T* xh = gh + b * G;
-    T* w = ws + b * W;
-    T* hn = ho + b * H;
-    switch (kind) {
-      case CellKind::RnnTanh:
-      case CellKind::RnnRelu:
-        for (int64_t j = 0; j < H; ++j) {
-          T p = xi[j] + xh[j] + bias(bi, j) + bias(bh, j);
-          T y = kind == CellKind::RnnTanh ? std::tanh(p) : (p > T(0) ? p : T(0));
-          hn[j] = y;
-          w[j] = y;
-        }
-        break;
-      case CellKind::Lstm: {
-        const T* c = cp + b * H;
-        T* cn = co + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          auto pre = [&](int64_t k) { int64_t q = k * H + j; return xi[q] + xh[q] + bias(bi, q) + bias(bh, q); };
-          T i = sigm(pre(0)), f = sigm(pre(1)), g = std::tanh(pre(2)), o = sigm(pre(3));
-          T cy = f * c[j] + i * g;
-          T tc = std::tanh(cy);
-          cn[j] = cy;
-          hn[j] = o * tc;
-          w[j] = i;
-          w[H + j] = f;
-          w[2 * H + j] = g;
-          w[3 * H + j] = o;
-          w[4 * H + j] = tc;
-        }
-        break;
-      }
-      case CellKind::Gru: {
-        const T* h = hp + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          T r = sigm(xi[j] + xh[j] + bias(bi, j) + bias(bh, j));
-          T z = sigm(xi[H + j] + xh[H + j] + bias(bi, H + j) + bias(bh, H + j));
-          T hn_lin = xh[2 * H + j] + bias(bh, 2 * H + j);
-          T n = std::tanh(xi[2 * H + j] + bias(bi, 2 * H + j) + r * hn_lin);
-          hn[j] = (T(1) - z) * n + z * h[j];
-          w[j] = r;
-          w[H + j] = z;
-          w[2 * H + j] = n;
-          w[3 * H + j] = hn_lin;
-        }
-        break;
-      }
-    }
+    rnn_row::forward(kind, H, H, gi + b * G, gh + b * G, H, bi, bh, hp ? hp + b * H : nullptr,
+                     cp ? cp + b * H : nullptr, ho + b * H, co ? co + b * H : nullptr, ws + b * W);
   });
 }
 
@@ -107,51 +54,9 @@ void backward_typed(CellKind kind, const Tensor& dh_t, const Tensor& dc_t, const
   T *dgi = dgi_t.data_ptr<T>(), *dgh = opt_mut<T>(dgh_t), *dcp = opt_mut<T>(dcp_t),
     *dhd = opt_mut<T>(dhd_t);
   for_rows(B, G, [&](int64_t b) {
-    const T* w = ws + b * W;
-    const T* gy = dh + b * H;
-    T* di = dgi + b * G;
-    T* dhh = dgh ? dgh + b * G : nullptr;
-    switch (kind) {
-      case CellKind::RnnTanh:
-        for (int64_t j = 0; j < H; ++j) di[j] = gy[j] * (T(1) - w[j] * w[j]);
-        break;
-      case CellKind::RnnRelu:
-        for (int64_t j = 0; j < H; ++j) di[j] = w[j] > T(0) ? gy[j] : T(0);
-        break;
-      case CellKind::Lstm: {
-        const T* c = cp + b * H;
-        const T* gc = dc ? dc + b * H : nullptr;
-        T* dcb = dcp ? dcp + b * H : nullptr;
-        for (int64_t j = 0; j < H; ++j) {
-          T i = w[j], f = w[H + j], g = w[2 * H + j], o = w[3 * H + j], tc = w[4 * H + j];
-          T dct = (gc ? gc[j] : T(0)) + gy[j] * o * (T(1) - tc * tc);
-          di[j] = dct * g * i * (T(1) - i);
-          di[H + j] = dct * c[j] * f * (T(1) - f);
-          di[2 * H + j] = dct * i * (T(1) - g * g);
-          di[3 * H + j] = gy[j] * tc * o * (T(1) - o);
-          if (dcb) dcb[j] = dct * f;
-        }
-        break;
-      }
-      case CellKind::Gru: {
-        const T* h = hp + b * H;
-        T* dd = dhd ? dhd + b * H : nullptr;
-        for (int64_t j = 0; j < H; ++j) {
-          T r = w[j], z = w[H + j], n = w[2 * H + j], hl = w[3 * H + j];
-          T dn = gy[j] * (T(1) - z) * (T(1) - n * n);
-          T dz = gy[j] * (h[j] - n) * z * (T(1) - z);
-          T dr = dn * hl * r * (T(1) - r);
-          di[j] = dr;
-          di[H + j] = dz;
-          di[2 * H + j] = dn;
-          dhh[j] = dr;
-          dhh[H + j] = dz;
-          dhh[2 * H + j] = dn * r;
-          if (dd) dd[j] = gy[j] * z;
-        }
-        break;
-      }
-    }
+    rnn_row::backward(kind, H, H, dh + b * H, dc ? dc + b * H : nullptr, ws + b * W, cp ? cp + b * H : nullptr,
+                      hp ? hp + b * H : nullptr, dgi + b * G, dgh ? dgh + b * G : nullptr,
+                      dcp ? dcp + b * H : nullptr, dhd ? dhd + b * H : nullptr);
   });
 }
 
