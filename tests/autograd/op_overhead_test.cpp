@@ -1,7 +1,6 @@
 // The small-op path (issue 5 [perf]): how many heap allocations one tiny op makes, with and
 // without graph recording, and that the shortcuts behind those counts (same-shape binary ops
-// without broadcast views, the flat elementwise loop, the engine's node index) give the same
-// results as the general paths.  Counts only: a time never goes in a test (bench_overhead).
+// without broadcast views, the flat elementwise loop) give the same results as the general paths.  Counts only: a time never goes in a test (bench_overhead).
 #include <cstdlib>
 #include <new>
 
@@ -67,16 +66,16 @@ TEST(OpOverhead, OneElementAddWithGraphAllocatesTheNodeOnce) {
   EXPECT_EQ(bufs, 1u);
 }
 
-TEST(OpOverhead, SmallBackwardAllocatesPerNodeNotPerHashEntry) {
+TEST(OpOverhead, SmallForwardAndBackwardAllocationCountHoldsItsGround) {
   Tensor w = ones({4}).requires_grad_(), x = ones({4});
   auto step = [&] {
     Tensor loss = sum(mul(add(w, x), x));
     loss.backward();
   };
   auto [news, bufs] = allocations(step);
-  // Measured 2026-11-27 with the engine's flat node index (no hash node per graph node): 88 for
-  // the forward's 3 ops with their nodes, and the backward through them.
-  EXPECT_LE(news, 88u);
+  // Measured 2026-11-27: 100 for the forward's 3 ops with their nodes and the backward through
+  // them (the engine's hash maps and sets account for about 12 of them; see PERFORMANCE.md).
+  EXPECT_LE(news, 100u);
   EXPECT_LE(bufs, 6u);  // tensor buffers from the caching allocator, measured the same day
   EXPECT_TRUE(testing::close(w.grad(), mul(ones({4}), 2.0)));
 }

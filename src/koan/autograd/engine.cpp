@@ -2,8 +2,9 @@
 // creation (latest first, so results are deterministic), gradients summed per input slot.
 #include "koan/autograd/engine.h"
 
-#include <algorithm>
 #include <queue>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "koan/kernels/elementwise.h"
 
@@ -13,49 +14,6 @@ namespace {
 struct Target {  // a (node, slot) whose incoming gradient grad() returns
   Node* node;
   uint32_t slot;
-};
-
-// Node* -> dense index 0..n-1 in one open-addressing array: discovering a graph of n nodes makes
-// O(log n) allocations instead of one hash node per graph node (unordered_map/set), which was a
-// good part of a small training step's cost.
-class NodeIndex {
- public:
-  NodeIndex() : slots_(32) {}
-  // The index of n, which becomes the next index if it is new; second: whether it was new.
-  std::pair<size_t, bool> insert(Node* n) {
-    if ((count_ + 1) * 2 > slots_.size()) grow();
-    Slot& s = slots_[place(n)];
-    if (s.node == n) return {s.index, false};
-    s = {n, count_};
-    return {count_++, true};
-  }
-  size_t at(Node* n) const {
-    const Slot& s = slots_[place(n)];
-    KOAN_ASSERT(n && s.node == n, "backward: node ", n ? n->name() : "null", " is not in the graph");
-    return s.index;
-  }
-  bool contains(Node* n) const { return n && slots_[place(n)].node == n; }
-
- private:
-  struct Slot {
-    Node* node = nullptr;
-    size_t index = 0;
-  };
-  size_t place(Node* n) const {  // n's slot, or the empty slot where it would go
-    const size_t mask = slots_.size() - 1;
-    uint64_t h = (reinterpret_cast<uintptr_t>(n) >> 4) * 0x9E3779B97F4A7C15ull;
-    size_t i = static_cast<size_t>(h ^ (h >> 29)) & mask;
-    while (slots_[i].node && slots_[i].node != n) i = (i + 1) & mask;
-    return i;
-  }
-  void grow() {
-    std::vector<Slot> old(slots_.size() * 2);
-    old.swap(slots_);
-    for (const Slot& s : old)
-      if (s.node) slots_[place(s.node)] = s;
-  }
-  std::vector<Slot> slots_;
-  size_t count_ = 0;
 };
 
 Tensor sum_grads(const Tensor& acc, const Tensor& g, bool create_graph) {
@@ -79,13 +37,8 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
   KOAN_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), ValueError,
              "backward: got ", grad_outputs.size(), " gradients for ", outputs.size(), " outputs");
   // 1. Roots and their seed gradients.
-  struct Seed {
-    std::shared_ptr<Node> fn;
-    uint32_t slot;
-    Tensor grad;
-  };
-  std::vector<Seed> seeds;
-  seeds.reserve(outputs.size());
+  std::unordered_map<Node*, std::vector<Tensor>> buffers;
+  std::vector<std::shared_ptr<Node>> roots;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
     KOAN_CHECK(out.defined() && out.requires_grad(), AutogradError, "backward: output ", i,
@@ -103,38 +56,30 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
                  g.shape(), " but the output has shape ", out.shape());
     }
     Edge e = gradient_edge(out);
-    seeds.push_back({std::move(e.fn), e.input_nr, std::move(g)});
+    auto& buf = buffers[e.fn.get()];
+    buf.resize(e.fn->num_outputs());
+    buf[e.input_nr] = sum_grads(buf[e.input_nr], g, create_graph);
+    roots.push_back(e.fn);
   }
 
-  // 2. Discover the graph (explicit stack); every node gets a dense index into the arrays below.
-  NodeIndex index;
-  std::vector<Node*> nodes;  // by index
+  // 2. Discover the graph (explicit stack) and its topological order.
+  std::vector<Node*> order;
+  std::unordered_set<Node*> seen;
   std::vector<Node*> stack;
-  auto discover = [&](Node* n) {
-    if (!index.insert(n).second) return;
-    nodes.push_back(n);
-    stack.push_back(n);
-  };
-  for (auto& s : seeds) discover(s.fn.get());
+  for (auto& r : roots)
+    if (seen.insert(r.get()).second) stack.push_back(r.get());
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
+    order.push_back(n);
     for (const Edge& e : n->next_edges())
-      if (e.fn) discover(e.fn.get());
-  }
-  const size_t count = nodes.size();
-  std::vector<std::vector<Tensor>> buffers(count);  // gradients flowing into each node
-  for (auto& s : seeds) {
-    auto& buf = buffers[index.at(s.fn.get())];
-    buf.resize(s.fn->num_outputs());
-    buf[s.slot] = sum_grads(buf[s.slot], s.grad, create_graph);
+      if (e.fn && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
   }
 
   // 3. Which nodes must run: all of them for backward(); for grad(), those leading to an input.
   std::vector<Target> targets;
-  std::vector<char> needed;  // by index, for grad() only
+  std::unordered_set<Node*> needed;
   if (inputs) {
-    needed.assign(count, 0);
     for (const Tensor& t : *inputs) {
       KOAN_CHECK(t.defined() && t.requires_grad(), AutogradError,
                  "grad: one of the inputs does not require grad");
@@ -143,50 +88,45 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     }
     // Reverse reachability to the targets: iterate to a fixed point over the discovered order
     // (sequence numbers give a topological order: inputs are created before outputs).
-    std::vector<Node*> by_seq = nodes;
+    std::vector<Node*> by_seq = order;
     std::sort(by_seq.begin(), by_seq.end(),
               [](Node* a, Node* b) { return a->sequence_nr() < b->sequence_nr(); });
     for (auto& t : targets)
-      if (index.contains(t.node)) needed[index.at(t.node)] = 1;
+      if (t.node) needed.insert(t.node);
     for (Node* n : by_seq) {
-      char& me = needed[index.at(n)];
-      if (me) continue;
+      if (needed.count(n)) continue;
       for (const Edge& e : n->next_edges())
-        if (e.fn && needed[index.at(e.fn.get())]) {
-          me = 1;
+        if (e.fn && needed.count(e.fn.get())) {
+          needed.insert(n);
           break;
         }
     }
   }
-  auto is_needed = [&](size_t k) { return !inputs || needed[k]; };
+  auto is_needed = [&](Node* n) { return !inputs || needed.count(n); };
 
   // 4. Dependency counts over the edges that will carry gradients.
-  std::vector<int> deps(count, 0);
-  for (size_t k = 0; k < count; ++k) {
-    if (!is_needed(k)) continue;
-    for (const Edge& e : nodes[k]->next_edges())
-      if (e.fn) {
-        size_t j = index.at(e.fn.get());
-        if (is_needed(j)) deps[j]++;
-      }
+  std::unordered_map<Node*, int> deps;
+  for (Node* n : order) {
+    if (!is_needed(n)) continue;
+    for (const Edge& e : n->next_edges())
+      if (e.fn && is_needed(e.fn.get())) deps[e.fn.get()]++;
   }
 
   auto later_first = [](Node* a, Node* b) { return a->sequence_nr() < b->sequence_nr(); };
   std::priority_queue<Node*, std::vector<Node*>, decltype(later_first)> ready(later_first);
-  for (auto& s : seeds) {
-    size_t k = index.at(s.fn.get());
-    if (is_needed(k) && deps[k] == 0) {
-      ready.push(s.fn.get());
-      deps[k] = -1;  // queued
+  for (auto& r : roots)
+    if (is_needed(r.get()) && deps[r.get()] == 0) {
+      ready.push(r.get());
+      deps[r.get()] = -1;  // queued
     }
-  }
 
   std::vector<Tensor> captured(inputs ? inputs->size() : 0);
   EnableGradGuard grad_mode(create_graph);
   while (!ready.empty()) {
     Node* n = ready.top();
     ready.pop();
-    std::vector<Tensor> grads = std::move(buffers[index.at(n)]);
+    std::vector<Tensor> grads = std::move(buffers[n]);
+    buffers.erase(n);
     grads.resize(n->num_outputs());
     // Hooks and retain_grad of the tensors this node produced.
     for (uint32_t k = 0; k < n->outputs.size(); ++k) {
@@ -221,11 +161,9 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     const auto& edges = n->next_edges();
     for (size_t i = 0; i < edges.size(); ++i) {
       const Edge& e = edges[i];
-      if (!e.fn) continue;
-      const size_t j = index.at(e.fn.get());
-      if (!is_needed(j)) continue;
+      if (!e.fn || !is_needed(e.fn.get())) continue;
       if (i < in_grads.size() && in_grads[i].defined()) {
-        auto& buf = buffers[j];
+        auto& buf = buffers[e.fn.get()];
         buf.resize(e.fn->num_outputs());
         Tensor g = in_grads[i];
         KOAN_ASSERT(e.input_nr >= e.fn->outputs.size() || g.shape() == e.fn->outputs[e.input_nr].shape,
@@ -233,7 +171,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
                     ", expected ", e.fn->outputs[e.input_nr].shape);
         buf[e.input_nr] = sum_grads(buf[e.input_nr], g, create_graph);
       }
-      if (--deps[j] == 0) ready.push(e.fn.get());
+      if (--deps[e.fn.get()] == 0) ready.push(e.fn.get());
     }
   }
 
