@@ -25,7 +25,8 @@ Tensor sum_grads(const Tensor& acc, const Tensor& g, bool create_graph) {
 }
 
 Tensor zeros_for(const Node& n, uint32_t slot) {
-  Tensor z = empty(n.output_shapes.at(slot), {.dtype = n.output_dtypes.at(slot)});
+  const Node::Output& o = n.outputs.at(slot);
+  Tensor z = empty(o.shape, {.dtype = o.dtype});
   kernels::fill(z, 0);
   return z;
 }
@@ -129,7 +130,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     grads.resize(n->num_outputs());
     // Hooks and retain_grad of the tensors this node produced.
     for (uint32_t k = 0; k < n->outputs.size(); ++k) {
-      auto impl = n->outputs[k].lock();
+      auto impl = n->outputs[k].tensor.lock();
       if (!impl || !grads[k].defined()) continue;
       if (!impl->hooks.empty()) grads[k] = run_hooks(*impl, grads[k]);
       if (impl->retains_grad) {
@@ -152,7 +153,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     std::vector<Tensor> in_grads;
     if (any) {
       for (uint32_t k = 0; k < grads.size(); ++k)
-        if (!grads[k].defined() && k < n->output_shapes.size()) grads[k] = zeros_for(*n, k);
+        if (!grads[k].defined() && k < n->outputs.size()) grads[k] = zeros_for(*n, k);
       in_grads = n->apply(std::move(grads));
     }
     if (!retain_graph) n->release();
@@ -165,10 +166,9 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
         auto& buf = buffers[e.fn.get()];
         buf.resize(e.fn->num_outputs());
         Tensor g = in_grads[i];
-        KOAN_ASSERT(e.input_nr >= e.fn->output_shapes.size() ||
-                        g.shape() == e.fn->output_shapes[e.input_nr],
+        KOAN_ASSERT(e.input_nr >= e.fn->outputs.size() || g.shape() == e.fn->outputs[e.input_nr].shape,
                     "backward of ", n->name(), " returned gradient ", i, " of shape ", g.shape(),
-                    ", expected ", e.fn->output_shapes[e.input_nr]);
+                    ", expected ", e.fn->outputs[e.input_nr].shape);
         buf[e.input_nr] = sum_grads(buf[e.input_nr], g, create_graph);
       }
       if (--deps[e.fn.get()] == 0) ready.push(e.fn.get());

@@ -18,26 +18,25 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-std::shared_ptr<FunctionNode> record(std::string name, const std::vector<Tensor>& inputs,
-                                     const std::vector<Tensor>& outputs,
-                                     FunctionNode::Backward backward) {
-  auto node = std::make_shared<FunctionNode>(std::move(name), std::move(backward));
-  auto& edges = node->mutable_next_edges();
+void connect(FunctionNode& node, TensorList inputs, TensorList outputs) {
+  auto& edges = node.mutable_next_edges();
   edges.reserve(inputs.size());
   for (const Tensor& t : inputs) edges.push_back(gradient_edge(t));
-  node->set_num_outputs(static_cast<uint32_t>(outputs.size()));
-  node->outputs.resize(outputs.size());
-  for (uint32_t i = 0; i < outputs.size(); ++i) {
+  const size_t n = outputs.size();
+  node.set_num_outputs(static_cast<uint32_t>(n));
+  node.outputs.resize(n);
+  std::shared_ptr<Node> self;  // made once, then copied into each output
+  for (uint32_t i = 0; i < n; ++i) {
     TensorImpl* o = outputs[i].impl();
-    node->output_shapes.push_back(o->layout.shape);
-    node->output_dtypes.push_back(o->dtype);
+    node.outputs[i].shape = o->layout.shape;
+    node.outputs[i].dtype = o->dtype;
     if (!is_floating(o->dtype)) continue;  // integer outputs (indices) carry no gradient
+    if (!self) self = node.shared_from_this();
     o->requires_grad = true;
-    o->grad_fn = node;
+    o->grad_fn = self;
     o->output_nr = i;
-    node->outputs[i] = outputs[i].impl_ptr();
+    node.outputs[i].tensor = outputs[i].impl_ptr();
   }
-  return node;
 }
 
 Tensor add_for_engine(const Tensor& a, const Tensor& b) {

@@ -21,13 +21,39 @@ namespace koan::autograd {
 bool needs_grad(std::initializer_list<const Tensor*> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
+// The inputs or outputs of record(): a braced list `{a, b}` or a vector, without copying either
+// into a new vector.  Only valid for the call it is passed to.
+class TensorList {
+ public:
+  // The list's array lives until the end of the full expression: the call record() is in.
+  TensorList(std::initializer_list<Tensor> l) : data_(std::data(l)), size_(l.size()) {}
+  TensorList(const std::vector<Tensor>& v) : data_(v.data()), size_(v.size()) {}
+  const Tensor* begin() const { return data_; }
+  const Tensor* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  const Tensor& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  const Tensor* data_;
+  size_t size_;
+};
+
+// Makes `node`'s next edges the inputs' gradient edges and makes it the grad_fn of each output
+// (record's non-template half).
+void connect(FunctionNode& node, TensorList inputs, TensorList outputs);
+
 // Creates a FunctionNode whose next edges are the inputs' gradient edges (in order; inputs that
 // need no gradient get an empty edge and their backward result is ignored), and makes it the
 // grad_fn of each output.  An output may be one of the inputs (in-place ops): the edge to its
-// old history is taken before it is rebased onto the new node.
-std::shared_ptr<FunctionNode> record(std::string name, const std::vector<Tensor>& inputs,
-                                     const std::vector<Tensor>& outputs,
-                                     FunctionNode::Backward backward);
+// old history is taken before it is rebased onto the new node.  `backward(FunctionNode& self,
+// std::vector<Tensor>& grads) -> std::vector<Tensor>` is stored inside the node.
+template <class F>
+std::shared_ptr<FunctionNode> record(std::string name, TensorList inputs, TensorList outputs,
+                                     F&& backward) {
+  auto node = std::make_shared<ClosureNode<std::decay_t<F>>>(std::move(name), std::forward<F>(backward));
+  connect(*node, inputs, outputs);
+  return node;
+}
 
 // a + b of equal shapes, recorded when grad mode is on: the engine's accumulation under
 // create_graph (autograd cannot call ops, which sit above it).

@@ -70,10 +70,10 @@ Tensor SavedTensor::unpack(const std::shared_ptr<Node>& self) const {
 }
 
 std::vector<Tensor> FunctionNode::apply(std::vector<Tensor>&& grads) {
-  KOAN_CHECK(fn_ != nullptr, AutogradError, "backward: trying to backward through ", name_,
+  KOAN_CHECK(!released_, AutogradError, "backward: trying to backward through ", name_,
              " a second time, but its saved tensors were freed after the first backward; pass "
              "retain_graph=true to the first backward call");
-  return fn_(*this, grads);
+  return call(grads);
 }
 
 Tensor run_hooks(TensorImpl& t, Tensor grad) {
@@ -120,8 +120,7 @@ Edge gradient_edge(const Tensor& t) {
   std::shared_ptr<Node> acc = impl->grad_accumulator.lock();
   if (!acc) {
     acc = std::make_shared<AccumulateGrad>(t.impl_ptr());
-    acc->output_shapes = {t.shape()};
-    acc->output_dtypes = {t.dtype()};
+    acc->outputs.push_back({t.shape(), t.dtype(), {}});
     impl->grad_accumulator = acc;
   }
   return {acc, 0};

@@ -5,6 +5,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,11 +62,15 @@ class Node : public std::enable_shared_from_this<Node> {
   uint64_t sequence_nr() const { return seq_; }
   uint32_t num_outputs() const { return num_outputs_; }
   void set_num_outputs(uint32_t n) { num_outputs_ = n; }
-  // Output metadata so the engine can make zero gradients for unused outputs.
-  std::vector<Shape> output_shapes;
-  std::vector<DType> output_dtypes;
-  // The output tensors, weakly: their hooks and retain_grad run on the gradient flowing in.
-  std::vector<std::weak_ptr<TensorImpl>> outputs;
+  // One per output: shape and dtype, so the engine can make zero gradients for unused outputs,
+  // and the tensor, weakly: its hooks and retain_grad run on the gradient flowing in.  One
+  // vector, not three: each is an allocation per recorded op.
+  struct Output {
+    Shape shape;
+    DType dtype;
+    std::weak_ptr<TensorImpl> tensor;
+  };
+  std::vector<Output> outputs;
 
  protected:
   std::vector<Edge> next_;
@@ -75,18 +80,40 @@ class Node : public std::enable_shared_from_this<Node> {
 
 // A node whose backward is a closure: how every op in ops/ records itself.  The closure gets
 // the node (to unpack saved outputs) and the output gradients, and returns input gradients.
-class FunctionNode final : public Node {
+// The closure lives inside the node (ClosureNode below), so recording an op allocates the node
+// once, with everything its backward saved, instead of a node plus a std::function block.
+class FunctionNode : public Node {
  public:
   using Backward = std::function<std::vector<Tensor>(FunctionNode& self, std::vector<Tensor>& grads)>;
-  FunctionNode(std::string name, Backward fn) : name_(std::move(name)), fn_(std::move(fn)) {}
-  std::vector<Tensor> apply(std::vector<Tensor>&& grads) override;
-  std::string name() const override { return name_; }
-  void release() override { fn_ = nullptr; }
+  std::vector<Tensor> apply(std::vector<Tensor>&& grads) final;
+  std::string name() const final { return name_; }
+  void release() final {
+    released_ = true;
+    drop_closure();
+  }
   std::shared_ptr<Node> self() { return shared_from_this(); }
+
+ protected:
+  explicit FunctionNode(std::string name) : name_(std::move(name)) {}
+  virtual std::vector<Tensor> call(std::vector<Tensor>& grads) = 0;
+  // Frees what the closure saved (after backward without retain_graph).
+  virtual void drop_closure() = 0;
 
  private:
   std::string name_;
-  Backward fn_;
+  bool released_ = false;
+};
+
+template <class F>
+class ClosureNode final : public FunctionNode {
+ public:
+  template <class G>
+  ClosureNode(std::string name, G&& fn) : FunctionNode(std::move(name)), fn_(std::forward<G>(fn)) {}
+
+ private:
+  std::vector<Tensor> call(std::vector<Tensor>& grads) override { return (*fn_)(*this, grads); }
+  void drop_closure() override { fn_.reset(); }
+  std::optional<F> fn_;
 };
 
 // Sums incoming gradients into a leaf's .grad.

@@ -51,6 +51,10 @@ template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& fn) {
   int64_t n = end - begin;
   if (n <= 0) return;
+  if (n / 2 < grain) {  // one chunk whatever the thread count (n < 2 grain): no thread-local reads
+    fn(begin, end);
+    return;
+  }
   int chunks = detail::parallel_chunks(n, grain);
   if (chunks <= 1) {
     fn(begin, end);

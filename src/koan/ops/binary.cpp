@@ -47,8 +47,22 @@ Tensor compute(BinaryOp op, Tensor& a, Tensor& b, double alpha = 1, bool floatin
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op_name(op));
   DType out_dt = kernels::is_comparison(op) ? DType::Bool : dt;
   Tensor out = new_output(shape, out_dt);
-  kernels::binary(op, alias_with_layout(a, koan::expand(a.layout(), shape)),
-                  alias_with_layout(b, koan::expand(b.layout(), shape)), out, alpha);
+  // Only an operand that broadcasting stretches needs a view of the output's shape.
+  auto expanded = [&](const Tensor& t) {
+    return t.shape() == shape ? t : alias_with_layout(t, koan::expand(t.layout(), shape));
+  };
+  kernels::binary(op, expanded(a), expanded(b), out, alpha);
+  return out;
+}
+
+// Operands that need neither promotion nor broadcasting (the common case in a training step):
+// the kernel reads them as they are, without the broadcast views compute() makes.  Same result.
+bool plain_operands(const Tensor& a, const Tensor& b, bool floating) {
+  return a.dtype() == b.dtype() && (!floating || is_floating(a.dtype())) && a.shape() == b.shape();
+}
+Tensor compute_plain(BinaryOp op, const Tensor& a, const Tensor& b, double alpha) {
+  Tensor out = new_output(a.shape(), kernels::is_comparison(op) ? DType::Bool : a.dtype());
+  kernels::binary(op, a, b, out, alpha);
   return out;
 }
 
@@ -57,30 +71,47 @@ Tensor compare(BinaryOp op, Tensor a, Tensor b) {
     a = to(detach(a), DType::Bool);
     b = to(detach(b), DType::Bool);
   }
+  if (plain_operands(a, b, false)) return compute_plain(op, a, b, 1);
   return compute(op, a, b);
 }
 
 Tensor wrap(const Tensor& like, Scalar s) { return scalar_tensor(s, result_type(like, s)); }
 
-using Rule2 = std::function<Grads(const Tensor& g, const Tensor& a, const Tensor& b, const Tensor& y)>;
-
 // What a backward rule reads; only that is saved, so in-place writes to anything else are fine.
 enum Save : unsigned { kNone = 0, kA = 1, kB = 2, kOut = 4 };
 
-Tensor binary_op(const char* name, BinaryOp op, Tensor a, Tensor b, Rule2 rule, unsigned save,
-                 double alpha = 1, bool floating = false) {
-  Tensor out = compute(op, a, b, alpha, floating);
+// `rule(g, a, b, y) -> Grads` is a lambda type, not a std::function, so the whole backward
+// closure (rule, saved tensors, input shapes) lives in the one allocation record() makes.
+template <class Rule>
+Tensor binary_op(const char* name, BinaryOp op, const Tensor& a_in, const Tensor& b_in, Rule rule,
+                 unsigned save, double alpha = 1, bool floating = false) {
+  const bool plain = plain_operands(a_in, b_in, floating);
+  Tensor ca, cb;  // the promoted operands when compute() converts them
+  Tensor out;
+  if (plain) {
+    out = compute_plain(op, a_in, b_in, alpha);
+  } else {
+    ca = a_in;
+    cb = b_in;
+    out = compute(op, ca, cb, alpha, floating);
+  }
+  const Tensor& a = plain ? a_in : ca;
+  const Tensor& b = plain ? b_in : cb;
   if (autograd::needs_grad({&a, &b})) {
-    Shape sa = a.shape(), sb = b.shape();
+    // An input of the output's shape needs no sum_to; its shape is then not kept at all.
+    const bool reduce_a = a.shape() != out.shape(), reduce_b = b.shape() != out.shape();
     autograd::record(name, {a, b}, {out},
-                     [rule, sa, sb, xa = SavedTensor(save & kA ? a : Tensor(), false),
+                     [rule, save, reduce_a, reduce_b, sa = reduce_a ? a.shape() : Shape(),
+                      sb = reduce_b ? b.shape() : Shape(),
+                      xa = SavedTensor(save & kA ? a : Tensor(), false),
                       xb = SavedTensor(save & kB ? b : Tensor(), false),
                       y = SavedTensor(save & kOut ? out : Tensor(), true)](FunctionNode& self, Grads& g) {
-                       auto me = self.self();
+                       std::shared_ptr<autograd::Node> me;
+                       if (save) me = self.self();
                        auto get = [&](const SavedTensor& t) { return t.defined() ? t.unpack(me) : Tensor(); };
                        Grads r = rule(g[0], get(xa), get(xb), get(y));
-                       if (r[0].defined()) r[0] = sum_to(r[0], sa);
-                       if (r[1].defined()) r[1] = sum_to(r[1], sb);
+                       if (reduce_a && r[0].defined()) r[0] = sum_to(r[0], sa);
+                       if (reduce_b && r[1].defined()) r[1] = sum_to(r[1], sb);
                        return r;
                      });
   }

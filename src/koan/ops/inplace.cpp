@@ -41,7 +41,7 @@ Tensor& apply_inplace(Tensor& self, const char* op, const std::function<Tensor(c
   s->output_nr = r.impl()->output_nr;
   s->requires_grad = r.requires_grad();
   if (s->grad_fn && s->output_nr < s->grad_fn->outputs.size())
-    s->grad_fn->outputs[s->output_nr] = self.impl_ptr();
+    s->grad_fn->outputs[s->output_nr].tensor = self.impl_ptr();
   return self;
 }
 }  // namespace ops_detail
