@@ -15,8 +15,8 @@
 #include "koan/kernels/pool.h"
 #include "koan/ops/binary.h"
 #include "koan/ops/common.h"
-#include "koan/ops/index.h"
 #include "koan/ops/pool.h"
+#include "koan/ops/pool_internal.h"
 #include "koan/ops/reduce.h"
 #include "koan/ops/shape.h"
 
@@ -139,10 +139,7 @@ Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, con
                                                y, true);
                        Tensor pos = new_output(taps.shape(), DType::Int64), pooled = new_output(taps.shape(), y.dtype());
                        kernels::max_pool2d(y, pg, pooled, pos);
-                       Tensor flat = zeros({g.n, g.o, g.oh * g.ow}, {.dtype = gr[0].dtype()});
-                       Tensor gy = reshape(scatter_add(flat, 2, reshape(pos, {g.n, g.o, -1}), reshape(gr[0], {g.n, g.o, -1})),
-                                           y.shape());
-                       gy = mul(gy, to(gt(y, 0), y.dtype()));
+                       Tensor gy = mul(max_pool_grad(gr[0], pos, y.shape(), pg), to(gt(y, 0), y.dtype()));
                        Grads r(3);
                        if (wants(self, 0)) r[0] = conv_dx(gy, w, {}, g);
                        if (wants(self, 1)) r[1] = conv_dw(x, gy, g);

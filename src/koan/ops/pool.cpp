@@ -9,6 +9,7 @@
 #include "koan/kernels/pool.h"
 #include "koan/ops/common.h"
 #include "koan/ops/index.h"
+#include "koan/ops/pool_internal.h"
 #include "koan/ops/shape.h"
 
 namespace koan {
@@ -17,8 +18,23 @@ using kernels::AvgWindows;
 using kernels::PoolGeom;
 
 namespace {
-
 Tensor dense(const Tensor& t) { return contiguous(detach(t)); }
+}  // namespace
+
+namespace ops_detail {
+Tensor max_pool_grad(const Tensor& g, const Tensor& idx, const Shape& in_shape, const PoolGeom& pg) {
+  if (!autograd::needs_grad({&g})) {
+    Tensor gx = new_output(in_shape, g.dtype());
+    kernels::max_pool2d_backward(dense(g), idx, pg, gx);
+    return gx;
+  }
+  const int64_t n = in_shape[0], c = in_shape[1];
+  Tensor flat = zeros({n, c, pg.h * pg.w}, {.dtype = g.dtype()});
+  return reshape(scatter_add(flat, 2, reshape(idx, {n, c, -1}), reshape(g, {n, c, -1})), in_shape);
+}
+}  // namespace ops_detail
+
+namespace {
 
 void check_input(const char* op, const Tensor& x, int64_t spatial) {
   KOAN_CHECK(x.defined(), ValueError, op, ": undefined input");
@@ -66,18 +82,6 @@ PoolGeom pool_geom(const char* op, const Tensor& x4, const Pool2dArgs& a, const 
   KOAN_CHECK(g.oh >= 1 && g.ow >= 1, ShapeError, op, ": input ", x_user.shape(), " is too small for kernel ",
              str(a.k), " (dilation ", str(a.d), ", padding ", str(a.p), "): output would be ", g.oh, "x", g.ow);
   return g;
-}
-
-// The gradient of max pooling: g scattered to the argmax positions of each plane.
-Tensor max_pool_grad(const Tensor& g, const Tensor& idx, const Shape& in_shape, const PoolGeom& pg) {
-  if (!autograd::needs_grad({&g})) {
-    Tensor gx = new_output(in_shape, g.dtype());
-    kernels::max_pool2d_backward(dense(g), idx, pg, gx);
-    return gx;
-  }
-  const int64_t n = in_shape[0], c = in_shape[1];
-  Tensor flat = zeros({n, c, pg.h * pg.w}, {.dtype = g.dtype()});
-  return reshape(scatter_add(flat, 2, reshape(idx, {n, c, -1}), reshape(g, {n, c, -1})), in_shape);
 }
 
 // Without want_indices (max_pool2d, nn::MaxPool2d) the common 2x2 case keeps one byte per output,
