@@ -50,10 +50,21 @@ std::shared_ptr<optim::Optimizer> make_optimizer(const json& o, const std::vecto
   if (!o.is_object()) bad("optimizer", "an object like {\"type\": \"adam\", \"lr\": 0.001}", o);
   std::string type = get<std::string>(o, "type", "adam");
   if (type == "adam" || type == "adamw") {
-    check_keys(o, "optimizer", {"type", "lr", "weight_decay", "eps"});
-    optim::AdamOptions a{.lr = get<double>(o, "lr", 1e-3), .eps = get<double>(o, "eps", 1e-8),
-                         .weight_decay = get<double>(o, "weight_decay", 0)};
-    return std::make_shared<optim::Adam>(params, a);
+    check_keys(o, "optimizer", {"type", "lr", "weight_decay", "eps", "betas"});
+    std::pair<double, double> betas{0.9, 0.999};
+    if (o.contains("betas")) {
+      auto b = o["betas"];
+      if (!b.is_array() || b.size() != 2 || !b[0].is_number() || !b[1].is_number())
+        bad("optimizer.betas", "two numbers like [0.9, 0.999]", b);
+      betas = {b[0].get<double>(), b[1].get<double>()};
+    }
+    const double lr = get<double>(o, "lr", 1e-3), eps = get<double>(o, "eps", 1e-8);
+    // AdamW decays the weights directly (decoupled, default 0.01); Adam adds an L2 term to the gradient.
+    if (type == "adamw")
+      return std::make_shared<optim::AdamW>(params, optim::AdamWOptions{.lr = lr, .betas = betas, .eps = eps,
+                                                                       .weight_decay = get<double>(o, "weight_decay", 1e-2)});
+    return std::make_shared<optim::Adam>(params, optim::AdamOptions{.lr = lr, .betas = betas, .eps = eps,
+                                                                    .weight_decay = get<double>(o, "weight_decay", 0)});
   }
   if (type == "sgd") {
     check_keys(o, "optimizer", {"type", "lr", "momentum", "nesterov", "weight_decay"});
@@ -61,7 +72,7 @@ std::shared_ptr<optim::Optimizer> make_optimizer(const json& o, const std::vecto
                         .weight_decay = get<double>(o, "weight_decay", 0), .nesterov = get<bool>(o, "nesterov", false)};
     return std::make_shared<optim::SGD>(params, s);
   }
-  bad("optimizer.type", "\"adam\" or \"sgd\"", o["type"]);
+  bad("optimizer.type", "\"adam\", \"adamw\" or \"sgd\"", o["type"]);
 }
 
 std::vector<std::shared_ptr<train::Callback>> make_callbacks(const json& list, const std::string& out_dir) {
@@ -112,9 +123,37 @@ std::pair<Tensor, Tensor> load_split(const json& d, bool train_split) {
   bad("data.dataset", "\"fashion-mnist\" or \"mnist\"", d.value("dataset", json()));
 }
 
+// {"type": "one_cycle", "max_lr": ...}: optim::OneCycleLR over the run's epochs (or the schedule's
+// own "epochs"), stepped after every batch.  A resumed run steps it through the batches its
+// checkpoint already trained.
+std::shared_ptr<train::Callback> make_one_cycle(const json& s, optim::Optimizer& opt, int epochs,
+                                                int64_t steps_per_epoch, int done) {
+  check_keys(s, "schedule", {"type", "max_lr", "epochs", "pct_start", "anneal", "div_factor", "final_div_factor",
+                             "cycle_momentum", "base_momentum", "max_momentum", "three_phase"});
+  // The cycle's length: the config's epochs unless given (a run cut short by --epochs keeps it).
+  epochs = get<int>(s, "epochs", epochs);
+  if (!s.contains("max_lr")) throw ValueError("config: schedule \"one_cycle\" needs \"max_lr\" (the peak lr)");
+  std::string anneal = get<std::string>(s, "anneal", "cos");
+  if (anneal != "cos" && anneal != "linear") bad("schedule.anneal", "\"cos\" or \"linear\"", s["anneal"]);
+  auto sched = std::make_shared<optim::OneCycleLR>(
+      opt, optim::OneCycleLROptions{
+               .max_lr = {get<double>(s, "max_lr", 0)},
+               .epochs = epochs,
+               .steps_per_epoch = steps_per_epoch,
+               .pct_start = get<double>(s, "pct_start", 0.3),
+               .anneal_strategy = anneal == "cos" ? optim::Anneal::Cos : optim::Anneal::Linear,
+               .cycle_momentum = get<bool>(s, "cycle_momentum", true),
+               .base_momentum = get<double>(s, "base_momentum", 0.85),
+               .max_momentum = get<double>(s, "max_momentum", 0.95),
+               .div_factor = get<double>(s, "div_factor", 25),
+               .final_div_factor = get<double>(s, "final_div_factor", 1e4),
+               .three_phase = get<bool>(s, "three_phase", false)});
+  for (int64_t i = 0; i < static_cast<int64_t>(done) * steps_per_epoch; ++i) sched->step();
+  return std::make_shared<train::LRSchedulerCallback>(sched);
+}
+
 // A per-epoch learning-rate schedule from {"type": "cosine" | "step" | "exponential", ...}.
 std::shared_ptr<train::Callback> make_schedule(const json& s, double lr0, int epochs) {
-  if (!s.is_object()) bad("schedule", "an object like {\"type\": \"cosine\"}", s);
   std::string type = get<std::string>(s, "type", "");
   if (type == "cosine") {
     check_keys(s, "schedule", {"type", "t_max", "eta_min"});
@@ -138,7 +177,7 @@ std::shared_ptr<train::Callback> make_schedule(const json& s, double lr0, int ep
     double gamma = get<double>(s, "gamma", 0.9);
     return std::make_shared<train::LearningRateScheduler>([=](int e, double) { return lr0 * std::pow(gamma, e); });
   }
-  bad("schedule.type", "\"cosine\", \"step\" or \"exponential\"", s.value("type", json()));
+  bad("schedule.type", "\"cosine\", \"step\", \"exponential\" or \"one_cycle\"", s.value("type", json()));
 }
 
 // Writes the checkpoint (model, optimizer, RNG, epochs done) after every epoch, so that
@@ -225,8 +264,17 @@ TrainResult run_train(const std::string& path, const json& overrides, bool resum
                        .callbacks = make_callbacks(cfg.value("callbacks", json::array()), out_dir),
                        .verbose = verbose, .seed = get<uint64_t>(cfg, "seed", 0), .initial_epoch = done};
   fo.callbacks.push_back(std::make_shared<EpochCheckpoint>(ckpt));
-  if (cfg.contains("schedule"))
-    fo.callbacks.push_back(make_schedule(cfg["schedule"], lr0, epochs));
+  if (cfg.contains("schedule")) {
+    const json& s = cfg["schedule"];
+    if (!s.is_object()) bad("schedule", "an object like {\"type\": \"cosine\"}", s);
+    if (get<std::string>(s, "type", "") == "one_cycle") {
+      // fit's batches per epoch: the samples left after the validation split, in batches.
+      const int64_t n = x.size(0) - static_cast<int64_t>(std::floor(x.size(0) * fo.validation_split));
+      fo.callbacks.push_back(make_one_cycle(s, model.optimizer(), epochs, (n + std::max<int64_t>(fo.batch_size, 1) - 1) / std::max<int64_t>(fo.batch_size, 1), done));
+    } else {
+      fo.callbacks.push_back(make_schedule(s, lr0, epochs));
+    }
+  }
   if (fo.validation_split == 0) fo.validation_data = std::make_pair(xt, yt);  // Keras tutorial style
   auto history = history_prefix(out_dir + "/history.csv", done);
   append_rows(history, model.fit(x, y, fo), fo.epochs);

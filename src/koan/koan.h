@@ -46,6 +46,7 @@
 #include "koan/optim/averaging.h"
 #include "koan/optim/clip_grad.h"
 #include "koan/optim/lr_scheduler.h"
+#include "koan/optim/one_cycle.h"
 #include "koan/optim/optimizer.h"
 #include "koan/optim/plateau.h"
 #include "koan/optim/rmsprop.h"

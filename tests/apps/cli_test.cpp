@@ -85,8 +85,8 @@ std::string slurp(const fs::path& p) {
 
 // `koan train --resume` after 1 epoch of 3 gives bitwise the model and history of 3 straight,
 // learning-rate schedule included.
-TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
-  fs::path dir = koan::testing::temp_path("koan_cli_resume");
+void resume_matches_straight(const std::string& tag, const std::string& optimizer_and_schedule) {
+  fs::path dir = koan::testing::temp_path("koan_cli_resume_" + tag);
   fs::remove_all(dir);
   fs::create_directories(dir);
   auto config = [&](const std::string& name) {
@@ -94,7 +94,7 @@ TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
     std::ofstream(cfg) << R"({"model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 16},
       {"type": "ReLU"}, {"type": "Dropout", "p": 0.2}, {"type": "Linear", "in": 16, "out": 10}],
       "data": {"dataset": "fashion-mnist", "root": ")" << testing::fashion_mnist_root() << R"(", "train_limit": 600, "test_limit": 200},
-      "optimizer": {"type": "adam", "lr": 0.003}, "schedule": {"type": "cosine"}, "epochs": 3, "batch_size": 50,
+      )" << optimizer_and_schedule << R"(, "epochs": 3, "batch_size": 50,
       "verbose": 0, "output": ")" << (dir / name).string() << R"("})";
     return cfg;
   };
@@ -109,6 +109,46 @@ TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
   // Asking for fewer epochs than the checkpoint holds is refused with both numbers.
   EXPECT_NE(run(std::string(KOAN_CLI) + " train " + split + " --epochs 2 --resume", &out), 0);
   EXPECT_NE(out.find("3 epochs done"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ResumeAfterAnInterruptionMatchesAnUninterruptedRun) {
+  resume_matches_straight("cosine", R"("optimizer": {"type": "adam", "lr": 0.003}, "schedule": {"type": "cosine"})");
+}
+
+// A per-batch schedule resumes mid-cycle: the one-cycle's length is fixed by its own "epochs", so
+// the run cut short by --epochs 1 follows the same lrs, and --resume steps it past the batches done.
+TEST(Cli, ResumeMidOneCycleMatchesAnUninterruptedRun) {
+  resume_matches_straight("one_cycle", R"("optimizer": {"type": "adamw", "lr": 0.003, "weight_decay": 0.05},
+      "schedule": {"type": "one_cycle", "max_lr": 0.01, "epochs": 3, "pct_start": 0.25})");
+}
+
+TEST(Cli, ConfigErrorsNameTheScheduleAndOptimizerKeys) {
+  fs::path dir = koan::testing::temp_path("koan_cli_sched_errors");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  auto try_config = [&](const std::string& optimizer_and_schedule, std::string* out) {
+    std::string cfg = (dir / "c.json").string();
+    std::ofstream(cfg) << R"({"model": [{"type": "Flatten"}, {"type": "Linear", "in": 784, "out": 10}],
+      "data": {"dataset": "fashion-mnist", "root": ")" << testing::fashion_mnist_root() << R"(", "train_limit": 100, "test_limit": 50},
+      )" << optimizer_and_schedule << R"(, "epochs": 1, "batch_size": 50, "verbose": 0, "output": ")" << (dir / "run").string() << R"("})";
+    return run(std::string(KOAN_CLI) + " train " + cfg, out);
+  };
+  std::string out;
+  EXPECT_NE(try_config(R"("schedule": {"type": "one_cycle"})", &out), 0);
+  EXPECT_NE(out.find("max_lr"), std::string::npos) << out;
+  EXPECT_NE(try_config(R"("schedule": {"type": "one_cycle", "max_lr": 0.01, "anneal": "cosine"})", &out), 0);
+  EXPECT_NE(out.find("schedule.anneal"), std::string::npos) << out;
+  EXPECT_NE(try_config(R"("schedule": {"type": "one_cycle", "max_lr": 0.01, "max_lrr": 1})", &out), 0);
+  EXPECT_NE(out.find("max_lrr"), std::string::npos) << out;
+  EXPECT_NE(try_config(R"("schedule": {"type": "sawtooth"})", &out), 0);
+  EXPECT_NE(out.find("one_cycle"), std::string::npos) << out;
+  EXPECT_NE(try_config(R"("optimizer": {"type": "adam", "betas": [0.9]})", &out), 0);
+  EXPECT_NE(out.find("optimizer.betas"), std::string::npos) << out;
+  EXPECT_EQ(try_config(R"("optimizer": {"type": "adam", "betas": [0.8, 0.99]})", &out), 0) << out;
+  // A cycle shorter than the run runs out of steps: an error, not a silent wrap.
+  EXPECT_NE(try_config(R"("schedule": {"type": "one_cycle", "max_lr": 0.01, "epochs": 0})", &out), 0);
+  EXPECT_NE(out.find("epochs"), std::string::npos) << out;
   fs::remove_all(dir);
 }
 

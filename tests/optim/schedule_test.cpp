@@ -98,6 +98,20 @@ const std::map<std::string, MakeSched>& schedules() {
          auto steps = std::make_shared<MultiStepLR>(o, MultiStepLROptions{.milestones = {6, 12}, .gamma = 0.3});
          return std::make_shared<ChainedScheduler>(std::vector<Sched>{warm, steps});
        }},
+      {"one_cycle",
+       [](Optimizer& o) -> Sched { return std::make_shared<OneCycleLR>(o, OneCycleLROptions{.max_lr = {0.1, 0.2}, .total_steps = 20}); }},
+      {"one_cycle_linear3",
+       [](Optimizer& o) -> Sched {
+         return std::make_shared<OneCycleLR>(
+             o, OneCycleLROptions{.max_lr = {0.1}, .total_steps = 20, .pct_start = 0.25, .anneal_strategy = Anneal::Linear,
+                                  .base_momentum = 0.8, .max_momentum = 0.9, .div_factor = 10, .final_div_factor = 100,
+                                  .three_phase = true});
+       }},
+      {"one_cycle_epochs",
+       [](Optimizer& o) -> Sched {
+         return std::make_shared<OneCycleLR>(o, OneCycleLROptions{.max_lr = {0.08}, .epochs = 4, .steps_per_epoch = 5,
+                                                                  .pct_start = 0.45, .cycle_momentum = false});
+       }},
   };
   return m;
 }
@@ -220,6 +234,43 @@ TEST(Schedules, RejectBadOptions) {
   EXPECT_THROW(ReduceLROnPlateau(*opt, {.mode = "lowest"}), ValueError);
   EXPECT_THROW(ReduceLROnPlateau(*opt, {.factor = 1.0}), ValueError);
   EXPECT_THROW(ReduceLROnPlateau(*opt, {.min_lrs = {0.1}}), ValueError);
+}
+
+TEST(OneCycleLR, CyclesAdamsBeta1AgainstTheLrAndStopsAtTotalSteps) {
+  Problem pb;
+  optim::Adam opt({pb.W, pb.b}, {.lr = 1e-3, .betas = {0.9, 0.99}});
+  optim::OneCycleLR sched(opt, {.max_lr = {0.01}, .total_steps = 10, .pct_start = 0.4});
+  EXPECT_NEAR(opt.lr(0), 0.01 / 25, 1e-17);  // starts at max_lr / div_factor, momentum at its max
+  EXPECT_EQ(opt.options(0).betas.first, 0.95);
+  EXPECT_EQ(opt.options(0).betas.second, 0.99);  // β2 is left alone
+  EXPECT_EQ(opt.initial_lr(0), 0.01 / 25);
+  for (int t = 1; t <= 10; ++t) {
+    sched.step();
+    // Warm-up ends at step 0.4 * 10 - 1 = 3: the lr peaks there while β1 bottoms out.
+    const double pct = t <= 3 ? t / 3.0 : (t - 3) / 6.0;
+    const double c = (std::cos(std::numbers::pi * pct) + 1) / 2;
+    const double lr = t <= 3 ? 0.01 + (0.01 / 25 - 0.01) * c : 0.01 / 25 / 1e4 + (0.01 - 0.01 / 25 / 1e4) * c;
+    const double beta1 = t <= 3 ? 0.85 + (0.95 - 0.85) * c : 0.95 + (0.85 - 0.95) * c;
+    EXPECT_NEAR(opt.lr(0), lr, 1e-15) << "t = " << t;
+    EXPECT_NEAR(opt.options(0).betas.first, beta1, 1e-15) << "t = " << t;
+    // The lr of step total_steps - 1, the last batch's, is min_lr (step 10 runs past it, as in torch).
+    if (t == 9) EXPECT_NEAR(opt.lr(0), 0.01 / 25 / 1e4, 1e-18);
+  }
+  EXPECT_THROW(sched.step(), ValueError);  // an 11th step is past total_steps, as in torch
+}
+
+TEST(OneCycleLR, RejectsBadOptions) {
+  Problem pb;
+  auto opt = sgd2(pb);
+  using namespace optim;
+  EXPECT_THROW(OneCycleLR(*opt, {.max_lr = {0.1}}), ValueError);  // no length
+  EXPECT_THROW(OneCycleLR(*opt, {.max_lr = {0.1}, .epochs = 3}), ValueError);
+  EXPECT_THROW(OneCycleLR(*opt, {.max_lr = {0.1, 0.2, 0.3}, .total_steps = 10}), ValueError);  // 2 groups
+  EXPECT_THROW(OneCycleLR(*opt, {.max_lr = {0.1}, .total_steps = 10, .pct_start = 1.5}), ValueError);
+  Adagrad no_momentum({pb.W}, {});
+  EXPECT_THROW(OneCycleLR(no_momentum, {.max_lr = {0.1}, .total_steps = 10}), ValueError);
+  EXPECT_NO_THROW(OneCycleLR(no_momentum, {.max_lr = {0.1}, .total_steps = 10, .cycle_momentum = false}));
+  EXPECT_THROW(opt->set_group_option(0, "betas.0", 0.9), ValueError);  // SGD has no betas
 }
 
 // ---- ReduceLROnPlateau

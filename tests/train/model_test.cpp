@@ -135,6 +135,40 @@ TEST(Callbacks, CheckpointCsvLoggerAndLrSchedule) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Callbacks, LRSchedulerCallbackStepsOneCycleEveryBatch) {
+  auto [x, y] = blobs(64, 10);  // 4 batches of 16 per epoch
+  auto net = small_net(11);
+  train::Model m = compiled(net);
+  auto cycle = std::make_shared<optim::OneCycleLR>(
+      m.optimizer(), optim::OneCycleLROptions{.max_lr = {0.05}, .epochs = 3, .steps_per_epoch = 4,
+                                              .cycle_momentum = false});
+  std::vector<double> seen;  // the lr each batch trained with
+  struct Spy : train::Callback {
+    std::vector<double>* seen;
+    void on_batch_end(train::Model& m, int64_t, train::Logs&) override { seen->push_back(m.optimizer().lr(0)); }
+  };
+  auto spy = std::make_shared<Spy>();
+  spy->seen = &seen;
+  auto h = m.fit(x, y, {.epochs = 3, .batch_size = 16, .callbacks = {spy, std::make_shared<train::LRSchedulerCallback>(cycle)},
+                        .verbose = 0});
+  ASSERT_EQ(seen.size(), 12u);
+  // A twin schedule on its own optimizer gives the lr of every step.
+  auto twin_net = small_net(11);
+  optim::SGD twin_opt(twin_net->parameters(), {.lr = 0.1});
+  optim::OneCycleLR twin(twin_opt, {.max_lr = {0.05}, .epochs = 3, .steps_per_epoch = 4, .cycle_momentum = false});
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_DOUBLE_EQ(seen[i], twin_opt.lr(0)) << "batch " << i;
+    twin.step();
+  }
+  EXPECT_NEAR(seen.back(), 0.05 / 25 / 1e4, 1e-15);  // the last batch trains at min_lr
+  EXPECT_DOUBLE_EQ(h["lr"][2], seen.back());          // each epoch logs its last batch's lr
+  EXPECT_DOUBLE_EQ(h["lr"][0], seen[3]);
+  // Stepping past the schedule's length is an error, not a silent wrap.
+  EXPECT_THROW(m.fit(x, y, {.epochs = 1, .batch_size = 16, .callbacks = {std::make_shared<train::LRSchedulerCallback>(cycle)},
+                            .verbose = 0}),
+               ValueError);
+}
+
 TEST(Callbacks, TerminateOnNaNStopsAtOnce) {
   auto [x, y] = blobs(64, 8);
   train::Model m(small_net(9));

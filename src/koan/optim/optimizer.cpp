@@ -55,6 +55,16 @@ std::optional<double> Optimizer::initial_lr(size_t group) const {
   return groups_[group].initial_lr;
 }
 
+void Optimizer::set_group_option(size_t group, const std::string& key, double value) {
+  KOAN_CHECK(group < groups_.size(), IndexError, name_, ": param group ", group, " out of range (", groups_.size(),
+             " groups)");
+  Scalars s = group_options(group);
+  auto it = s.find(key);
+  KOAN_CHECK(it != s.end(), ValueError, name_, " has no option \"", key, "\"");
+  it->second = value;
+  set_group_options(group, s);
+}
+
 void Optimizer::set_initial_lr(size_t group, double lr) {
   params(group);
   groups_[group].initial_lr = lr;

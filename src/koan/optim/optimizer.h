@@ -83,6 +83,9 @@ class Optimizer {
   void set_initial_lr(size_t group, double lr);
   // Group g's options as named numbers ("lr", "momentum", "betas.0", "nesterov" as 0/1).
   virtual Scalars group_options(size_t group) const = 0;
+  // Sets one of group g's options by its group_options() name (schedules that cycle momentum
+  // set "momentum" or "betas.0" this way).  An unknown name is a ValueError.
+  void set_group_option(size_t group, const std::string& key, double value);
   // State of parameter i of group g (step 0 and no buffers before its first update).
   const ParamState& state(size_t group, size_t i) const;
 

@@ -100,6 +100,23 @@ void LearningRateScheduler::on_epoch_begin(Model& m, int epoch) {
 
 void LearningRateScheduler::on_epoch_end(Model& m, int, Logs& logs) { logs["lr"] = m.optimizer().lr(0); }
 
+LRSchedulerCallback::LRSchedulerCallback(std::shared_ptr<optim::LRScheduler> schedule, StepEvery every)
+    : schedule_(std::move(schedule)), every_(every) {
+  KOAN_CHECK(schedule_ != nullptr, ValueError, "LRSchedulerCallback: the schedule is null");
+}
+
+void LRSchedulerCallback::on_batch_end(Model& m, int64_t, Logs&) {
+  KOAN_CHECK(&schedule_->optimizer() == &m.optimizer(), ValueError,
+             "LRSchedulerCallback: the schedule drives another optimizer than the model's");
+  last_used_ = m.optimizer().lr(0);
+  if (every_ == StepEvery::Batch) schedule_->step();
+}
+
+void LRSchedulerCallback::on_epoch_end(Model& m, int, Logs& logs) {
+  logs["lr"] = every_ == StepEvery::Batch ? last_used_ : m.optimizer().lr(0);  // the epoch's last batch's lr
+  if (every_ == StepEvery::Epoch) schedule_->step();
+}
+
 void ReduceLROnPlateau::on_train_begin(Model&) {
   have_best_ = false;
   wait_ = cooldown_left_ = 0;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "koan/nn/module.h"
+#include "koan/optim/lr_scheduler.h"
 
 namespace koan::train {
 
@@ -87,6 +88,25 @@ class LearningRateScheduler : public Callback {
 
  private:
   std::function<double(int, double)> schedule_;
+};
+
+// Steps an optim:: schedule (OneCycleLR, CosineAnnealingLR, ...) after every batch or after every
+// epoch, and logs the lr at each epoch's end.  The schedule drives the model's optimizer.
+//
+//   auto sched = std::make_shared<optim::OneCycleLR>(model.optimizer(), optim::OneCycleLROptions{
+//       .max_lr = {3e-3}, .epochs = 5, .steps_per_epoch = 938});
+//   model.fit(x, y, {.epochs = 5, .callbacks = {std::make_shared<train::LRSchedulerCallback>(sched)}});
+enum class StepEvery { Batch, Epoch };
+class LRSchedulerCallback : public Callback {
+ public:
+  explicit LRSchedulerCallback(std::shared_ptr<optim::LRScheduler> schedule, StepEvery every = StepEvery::Batch);
+  void on_batch_end(Model& m, int64_t batch, Logs& logs) override;
+  void on_epoch_end(Model& m, int epoch, Logs& logs) override;
+
+ private:
+  std::shared_ptr<optim::LRScheduler> schedule_;
+  StepEvery every_;
+  double last_used_ = 0;
 };
 
 struct ReduceLROnPlateauOptions {
