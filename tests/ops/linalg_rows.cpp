@@ -117,6 +117,44 @@ TEST(Linalg, LinearGradientsDifferentiateAndKeepTheWeightLayout) {
   EXPECT_TRUE(w.grad().is_contiguous());
 }
 
+// The first-order backward calls the GEMMs directly; under create_graph it runs matmul ops.
+// Both give the same gradients, for strided inputs, an expanded upstream gradient (from sum),
+// 1-D and batched inputs, and any subset of inputs that needs a gradient.
+TEST(Linalg, LinearFirstOrderBackwardEqualsTheOpsBackward) {
+  Generator gen(5);
+  auto d = [&](const Shape& s) { return randn(s, {.dtype = DType::Float64}, &gen); };
+  struct Case {
+    Tensor x, w, b;
+  };
+  std::vector<Case> cases = {
+      {d({4, 3}).t(), d({4, 5}).t(), d({5})},     // transposed input and weight
+      {d({2, 3, 4}), d({5, 4}), d({5})},          // batched input
+      {d({4}), d({5, 4}), Tensor()},              // 1-D input, no bias
+      {d({6, 4}).narrow(0, 1, 3), d({5, 4}), d({5})},
+  };
+  for (size_t i = 0; i < cases.size(); ++i)
+    for (int wanted = 1; wanted < 8; ++wanted) {
+      SCOPED_TRACE("case " + std::to_string(i) + ", inputs wanted " + std::to_string(wanted));
+      const Case& c = cases[i];
+      if (!c.b.defined() && wanted == 4) continue;
+      auto grads = [&](bool create_graph) {
+        std::vector<Tensor> in = {c.x.detach(), c.w.detach(), c.b.defined() ? c.b.detach() : Tensor()};
+        std::vector<Tensor> want;
+        for (int k = 0; k < 3; ++k)
+          if ((wanted >> k & 1) && in[k].defined()) want.push_back(in[k].requires_grad_());
+        Tensor y = koan::linear(in[0], in[1], in[2]);
+        Tensor loss = add(sum(y), sum(mul(y, y)));  // sum's gradient is an expanded (stride 0) tensor
+        return autograd::grad({loss}, want, {}, create_graph, create_graph);
+      };
+      auto fast = grads(false), ops = grads(true);
+      ASSERT_EQ(fast.size(), ops.size());
+      for (size_t k = 0; k < fast.size(); ++k) {
+        EXPECT_EQ(fast[k].shape(), ops[k].shape());
+        EXPECT_TRUE(close(fast[k], ops[k].detach(), 1e-12, 1e-12)) << "gradient " << k;
+      }
+    }
+}
+
 TEST(Linalg, MixedDtypesPromote) {
   // torch.matmul refuses mixed dtypes; koan promotes them (int64 @ float32 -> float32).
   Tensor a = koan::tensor({1.0, 2.0}, {.dtype = DType::Int64}).reshape({1, 2});

@@ -14,5 +14,8 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate = 
 // One GEMM, then the bias added to each row while it is in cache.  All contiguous, one floating
 // dtype.
 void linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& y);
+// linear's first-order backward for an output gradient g (m, n): gx (m, k) = g w and gw (n, k) =
+// g^T x, each skipped when undefined.  All contiguous, one floating dtype.
+void linear_backward(const Tensor& g, const Tensor& x, const Tensor& w, const Tensor& gx, const Tensor& gw);
 
 }  // namespace koan::kernels

@@ -97,4 +97,25 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& 
   });
 }
 
+void linear_backward(const Tensor& g, const Tensor& x, const Tensor& w, const Tensor& gx, const Tensor& gw) {
+  KOAN_ASSERT(g.dim() == 2 && g.is_contiguous() && (!gx.defined() || (gx.is_contiguous() && w.is_contiguous())) &&
+              (!gw.defined() || (gw.is_contiguous() && x.is_contiguous())));
+  const int64_t m = g.size(0), n = g.size(1);
+  visit_floating(g.dtype(), "linear backward", [&]<class T>() {
+    const T* gp = base_ptr<T>(g) + g.offset();
+    if (gx.defined() && gx.numel() > 0) {
+      const int64_t k = gx.size(1);
+      T* out = base_ptr<T>(gx) + gx.offset();
+      if (n == 0) std::fill(out, out + m * k, T(0));
+      else kernels::gemm<T>(false, false, m, k, n, T(1), gp, n, base_ptr<T>(w) + w.offset(), k, T(0), out, k);
+    }
+    if (gw.defined() && gw.numel() > 0) {
+      const int64_t k = gw.size(1);
+      T* out = base_ptr<T>(gw) + gw.offset();
+      if (m == 0) std::fill(out, out + n * k, T(0));
+      else kernels::gemm<T>(true, false, n, k, m, T(1), gp, n, base_ptr<T>(x) + x.offset(), k, T(0), out, k);
+    }
+  });
+}
+
 }  // namespace koan::kernels
