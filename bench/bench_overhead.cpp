@@ -120,6 +120,11 @@ int main(int argc, char** argv) {
       measure("  forward only (no graph)", reps, 2000, [&] { keep(lin->forward(x)); });
     }
     measure("  forward + sum (graph)", reps, 2000, [&] { keep(sum(lin->forward(x))); });
+    measure("  forward + sum + backward", reps, 2000, [&] {
+      opt.zero_grad();
+      sum(lin->forward(x)).backward();
+    });
+    measure("  SGD step (gradients in place)", reps, 2000, [&] { opt.step(); });
   }
   stop = true;
   if (idle.joinable()) idle.join();

@@ -2,9 +2,9 @@
 // creation (latest first, so results are deterministic), gradients summed per input slot.
 #include "koan/autograd/engine.h"
 
+#include <algorithm>
 #include <queue>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "koan/kernels/elementwise.h"
 
@@ -14,6 +14,14 @@ namespace {
 struct Target {  // a (node, slot) whose incoming gradient grad() returns
   Node* node;
   uint32_t slot;
+};
+
+// What a run keeps per node, in one hash map: one entry (and one lookup) per node instead of a
+// map each for the gradient buffers, the dependency counts and the visited set.
+struct NodeState {
+  std::vector<Tensor> buffer;  // gradients summed per output slot, until the node runs
+  int deps = 0;                // edges still to deliver a gradient; -1 once queued
+  bool needed = true;          // for grad(): leads to one of the inputs
 };
 
 Tensor sum_grads(const Tensor& acc, const Tensor& g, bool create_graph) {
@@ -37,7 +45,8 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
   KOAN_CHECK(grad_outputs.empty() || grad_outputs.size() == outputs.size(), ValueError,
              "backward: got ", grad_outputs.size(), " gradients for ", outputs.size(), " outputs");
   // 1. Roots and their seed gradients.
-  std::unordered_map<Node*, std::vector<Tensor>> buffers;
+  std::unordered_map<Node*, NodeState> state;
+  state.reserve(64);
   std::vector<std::shared_ptr<Node>> roots;
   for (size_t i = 0; i < outputs.size(); ++i) {
     const Tensor& out = outputs[i];
@@ -56,29 +65,28 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
                  g.shape(), " but the output has shape ", out.shape());
     }
     Edge e = gradient_edge(out);
-    auto& buf = buffers[e.fn.get()];
+    auto& buf = state[e.fn.get()].buffer;
     buf.resize(e.fn->num_outputs());
     buf[e.input_nr] = sum_grads(buf[e.input_nr], g, create_graph);
     roots.push_back(e.fn);
   }
 
   // 2. Discover the graph (explicit stack) and its topological order.
+  // A node is seen once it has a state entry; the roots have theirs from step 1.
   std::vector<Node*> order;
-  std::unordered_set<Node*> seen;
   std::vector<Node*> stack;
   for (auto& r : roots)
-    if (seen.insert(r.get()).second) stack.push_back(r.get());
+    if (std::find(stack.begin(), stack.end(), r.get()) == stack.end()) stack.push_back(r.get());
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     order.push_back(n);
     for (const Edge& e : n->next_edges())
-      if (e.fn && seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
+      if (e.fn && state.try_emplace(e.fn.get()).second) stack.push_back(e.fn.get());
   }
 
   // 3. Which nodes must run: all of them for backward(); for grad(), those leading to an input.
   std::vector<Target> targets;
-  std::unordered_set<Node*> needed;
   if (inputs) {
     for (const Tensor& t : *inputs) {
       KOAN_CHECK(t.defined() && t.requires_grad(), AutogradError,
@@ -91,42 +99,46 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     std::vector<Node*> by_seq = order;
     std::sort(by_seq.begin(), by_seq.end(),
               [](Node* a, Node* b) { return a->sequence_nr() < b->sequence_nr(); });
+    for (Node* n : order) state[n].needed = false;
     for (auto& t : targets)
-      if (t.node) needed.insert(t.node);
+      if (t.node && state.count(t.node)) state[t.node].needed = true;
     for (Node* n : by_seq) {
-      if (needed.count(n)) continue;
+      NodeState& ns = state[n];
+      if (ns.needed) continue;
       for (const Edge& e : n->next_edges())
-        if (e.fn && needed.count(e.fn.get())) {
-          needed.insert(n);
+        if (e.fn && state[e.fn.get()].needed) {
+          ns.needed = true;
           break;
         }
     }
   }
-  auto is_needed = [&](Node* n) { return !inputs || needed.count(n); };
 
   // 4. Dependency counts over the edges that will carry gradients.
-  std::unordered_map<Node*, int> deps;
   for (Node* n : order) {
-    if (!is_needed(n)) continue;
+    if (!state[n].needed) continue;
     for (const Edge& e : n->next_edges())
-      if (e.fn && is_needed(e.fn.get())) deps[e.fn.get()]++;
+      if (e.fn) {
+        NodeState& to = state[e.fn.get()];
+        if (to.needed) to.deps++;
+      }
   }
 
   auto later_first = [](Node* a, Node* b) { return a->sequence_nr() < b->sequence_nr(); };
   std::priority_queue<Node*, std::vector<Node*>, decltype(later_first)> ready(later_first);
-  for (auto& r : roots)
-    if (is_needed(r.get()) && deps[r.get()] == 0) {
+  for (auto& r : roots) {
+    NodeState& rs = state[r.get()];
+    if (rs.needed && rs.deps == 0) {
       ready.push(r.get());
-      deps[r.get()] = -1;  // queued
+      rs.deps = -1;  // queued
     }
+  }
 
   std::vector<Tensor> captured(inputs ? inputs->size() : 0);
   EnableGradGuard grad_mode(create_graph);
   while (!ready.empty()) {
     Node* n = ready.top();
     ready.pop();
-    std::vector<Tensor> grads = std::move(buffers[n]);
-    buffers.erase(n);
+    std::vector<Tensor> grads = std::move(state[n].buffer);
     grads.resize(n->num_outputs());
     // Hooks and retain_grad of the tensors this node produced.
     for (uint32_t k = 0; k < n->outputs.size(); ++k) {
@@ -161,9 +173,11 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
     const auto& edges = n->next_edges();
     for (size_t i = 0; i < edges.size(); ++i) {
       const Edge& e = edges[i];
-      if (!e.fn || !is_needed(e.fn.get())) continue;
+      if (!e.fn) continue;
+      NodeState& to = state[e.fn.get()];
+      if (!to.needed) continue;
       if (i < in_grads.size() && in_grads[i].defined()) {
-        auto& buf = buffers[e.fn.get()];
+        auto& buf = to.buffer;
         buf.resize(e.fn->num_outputs());
         Tensor g = in_grads[i];
         KOAN_ASSERT(e.input_nr >= e.fn->outputs.size() || g.shape() == e.fn->outputs[e.input_nr].shape,
@@ -171,7 +185,7 @@ std::vector<Tensor> run(const std::vector<Tensor>& outputs, const std::vector<Te
                     ", expected ", e.fn->outputs[e.input_nr].shape);
         buf[e.input_nr] = sum_grads(buf[e.input_nr], g, create_graph);
       }
-      if (--deps[e.fn.get()] == 0) ready.push(e.fn.get());
+      if (--to.deps == 0) ready.push(e.fn.get());
     }
   }
 
