@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The seed CNN in PyTorch (Debian's python3-torch), same data, model and settings as
 configs/fashion_mnist_cnn.json: a reference for koan's figures, not used by any test.
-Run: /usr/bin/python3 scripts/reference/fashion_mnist_cnn_torch.py [seed] [--keras-init]
+Run: /usr/bin/python3 scripts/reference/fashion_mnist_cnn_torch.py [seed] [--keras-init] [--one-cycle]
 --keras-init initialises as Keras and the koan config do (glorot_uniform weights, zero biases);
-without it the layers keep PyTorch's defaults."""
+without it the layers keep PyTorch's defaults.  --one-cycle steps OneCycleLR(max_lr=3e-3) after
+every batch, as the config's "schedule" does; without it the lr stays at 1e-3."""
 import gzip
 import sys
 import time
@@ -38,6 +39,9 @@ if "--keras-init" in sys.argv:
             nn.init.xavier_uniform_(m.weight)
             nn.init.zeros_(m.bias)
 opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+steps_per_epoch = (len(x) + 63) // 64
+sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, epochs=5, steps_per_epoch=steps_per_epoch)
+         if "--one-cycle" in sys.argv else None)
 loss_fn = nn.CrossEntropyLoss()
 start = time.time()
 for epoch in range(5):
@@ -49,6 +53,8 @@ for epoch in range(5):
         loss = loss_fn(net(x[i]), y[i])
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
     net.eval()
     with torch.no_grad():
         acc = (net(xt).argmax(1) == yt).float().mean().item()
