@@ -43,5 +43,19 @@ TEST(ReluBackward, DifferentiatesAgainUnderCreateGraph) {
   EXPECT_TRUE(testing::close(gw, mul(v, gt(x, 0).to(DType::Float64)), 1e-12, 1e-12));
 }
 
+// With a constant upstream gradient the second derivative w.r.t. x is zero, and x is still part
+// of the graph (torch: threshold_backward's derivative w.r.t. self is zeros): grad() returns
+// zeros instead of refusing x as unused.  The same for the other mask-based backwards.
+TEST(ReluBackward, SecondGradientThroughAConstantUpstreamGradientIsZero) {
+  Tensor x = randn({3, 4}, {.dtype = DType::Float64}).requires_grad_();
+  Tensor v = randn({3, 4}, {.dtype = DType::Float64});
+  for (auto f : {+[](const Tensor& t) { return relu(t); }, +[](const Tensor& t) { return leaky_relu(t, 0.1); }}) {
+    Tensor gx = autograd::grad({f(x)}, {x}, {v}, true, true)[0];
+    ASSERT_TRUE(gx.requires_grad());
+    Tensor ggx = autograd::grad({sum(gx)}, {x})[0];
+    EXPECT_TRUE(equal(ggx, zeros_like(x)));
+  }
+}
+
 }  // namespace
 }  // namespace koan

@@ -22,10 +22,16 @@ Tensor apply(UnaryOp op, const Tensor& x, bool floating, double a = 0, double b 
   return out;
 }
 
-// A constant (non-differentiable) mask computed from x, in x's dtype.
+// A mask computed from x (a step, a sign), in x's dtype.  It is piecewise constant, so its
+// gradient is zero; it is still recorded when x needs one, so that a gradient taken through a
+// backward that uses it reaches x as zeros, as through PyTorch's threshold_backward, instead of
+// reporting x as unused.
 Tensor constant(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
   Tensor out = new_output(x.shape(), x.dtype());
-  kernels::unary(op, detach(x), out, a, b);
+  kernels::unary(op, x, out, a, b);
+  if (autograd::needs_grad({&x}))
+    autograd::record("MaskBackward", {x}, {out},
+                     [](FunctionNode&, Grads& g) { return Grads{zeros_like(g[0])}; });
   return out;
 }
 
@@ -114,8 +120,9 @@ Tensor relu(const Tensor& x) {
   return unary_op("ReluBackward", UnaryOp::Relu, x, false,
                   [](const Tensor& g, const Tensor& x, const Tensor&) {
                     // One fused pass when nothing records this backward (the common case);
-                    // under create_graph, ops that differentiate again.
-                    if (!autograd::needs_grad({&g}) && g.dtype() == x.dtype() && g.shape() == x.shape()) {
+                    // under create_graph, ops that differentiate again (through g, and to x as
+                    // zeros).
+                    if (!autograd::needs_grad({&g, &x}) && g.dtype() == x.dtype() && g.shape() == x.shape()) {
                       Tensor gx = new_output(x.shape(), x.dtype());
                       kernels::relu_backward(detach(g), detach(x), gx);
                       return gx;
