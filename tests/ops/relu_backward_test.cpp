@@ -49,7 +49,8 @@ TEST(ReluBackward, DifferentiatesAgainUnderCreateGraph) {
 TEST(ReluBackward, SecondGradientThroughAConstantUpstreamGradientIsZero) {
   Tensor x = randn({3, 4}, {.dtype = DType::Float64}).requires_grad_();
   Tensor v = randn({3, 4}, {.dtype = DType::Float64});
-  for (auto f : {+[](const Tensor& t) { return relu(t); }, +[](const Tensor& t) { return leaky_relu(t, 0.1); }}) {
+  for (auto f : {+[](const Tensor& t) { return relu(t); }, +[](const Tensor& t) { return leaky_relu(t, 0.1); },
+                 +[](const Tensor& t) { return abs(t); }, +[](const Tensor& t) { return clamp(t, -0.5, 0.5); }}) {
     Tensor gx = autograd::grad({f(x)}, {x}, {v}, true, true)[0];
     ASSERT_TRUE(gx.requires_grad());
     Tensor ggx = autograd::grad({sum(gx)}, {x})[0];

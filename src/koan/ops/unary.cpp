@@ -26,13 +26,16 @@ Tensor apply(UnaryOp op, const Tensor& x, bool floating, double a = 0, double b 
 // gradient is zero; it is still recorded when x needs one, so that a gradient taken through a
 // backward that uses it reaches x as zeros, as through PyTorch's threshold_backward, instead of
 // reporting x as unused.
+Tensor as_mask_of(const Tensor& x, Tensor mask) {
+  if (autograd::needs_grad({&x}))
+    autograd::record("MaskBackward", {x}, {mask},
+                     [](FunctionNode&, Grads& g) { return Grads{zeros_like(g[0])}; });
+  return mask;
+}
 Tensor constant(UnaryOp op, const Tensor& x, double a = 0, double b = 0) {
   Tensor out = new_output(x.shape(), x.dtype());
   kernels::unary(op, x, out, a, b);
-  if (autograd::needs_grad({&x}))
-    autograd::record("MaskBackward", {x}, {out},
-                     [](FunctionNode&, Grads& g) { return Grads{zeros_like(g[0])}; });
-  return out;
+  return as_mask_of(x, out);
 }
 
 using Rule = std::function<Tensor(const Tensor& g, const Tensor& x, const Tensor& y)>;
@@ -68,7 +71,7 @@ Tensor neg(const Tensor& x) {
 }
 Tensor abs(const Tensor& x) {
   return unary_op("AbsBackward", UnaryOp::Abs, x, false,
-                  [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, sign(detach(x))); });
+                  [](const Tensor& g, const Tensor& x, const Tensor&) { return mul(g, constant(UnaryOp::Sign, x)); });
 }
 Tensor exp(const Tensor& x) {
   return unary_op("ExpBackward", UnaryOp::Exp, x, true,
@@ -222,7 +225,7 @@ Tensor clamp(const Tensor& x, std::optional<double> min, std::optional<double> m
         Tensor keep = ones_like(x);
         if (min) keep = mul(keep, to(ge(xd, *min), x.dtype()));
         if (max) keep = mul(keep, to(le(xd, *max), x.dtype()));
-        return mul(g, keep);
+        return mul(g, as_mask_of(x, keep));
       },
       lo, hi);
 }
