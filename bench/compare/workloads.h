@@ -49,8 +49,8 @@ inline constexpr Workload kWorkloads[] = {
     {"mem.cnn.peak", "CNN train b64: peak resident memory (process total, 7680 images loaded)", "MiB", Better::Lower},
     {"mem.cnn.train", "CNN train b64: peak RSS above data-loaded RSS", "MiB", Better::Lower},
     {"mem.cnn.faults", "CNN train b64: page faults per steady-state step", "faults/step", Better::Lower},
-    {"epochs.cnn.time", "seed CNN, 5 epochs batch 64: training wall time", "s", Better::Lower},
-    {"epochs.cnn.acc", "seed CNN, 5 epochs: test accuracy", "%", Better::None},
+    {"epochs.cnn.time", "seed CNN, 5 epochs batch 64, Adam + one-cycle: training wall time", "s", Better::Lower},
+    {"epochs.cnn.acc", "seed CNN, 5 epochs, Adam + one-cycle: test accuracy", "%", Better::None},
 };
 
 inline const Workload* find_workload(std::string_view key) {
