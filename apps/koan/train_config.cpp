@@ -268,9 +268,11 @@ TrainResult run_train(const std::string& path, const json& overrides, bool resum
     const json& s = cfg["schedule"];
     if (!s.is_object()) bad("schedule", "an object like {\"type\": \"cosine\"}", s);
     if (get<std::string>(s, "type", "") == "one_cycle") {
-      // fit's batches per epoch: the samples left after the validation split, in batches.
+      // fit's batches per epoch: the samples left after the validation split, in batches (fit
+      // itself refuses a batch size below 1).
       const int64_t n = x.size(0) - static_cast<int64_t>(std::floor(x.size(0) * fo.validation_split));
-      fo.callbacks.push_back(make_one_cycle(s, model.optimizer(), epochs, (n + std::max<int64_t>(fo.batch_size, 1) - 1) / std::max<int64_t>(fo.batch_size, 1), done));
+      const int64_t bs = std::max<int64_t>(fo.batch_size, 1);
+      fo.callbacks.push_back(make_one_cycle(s, model.optimizer(), epochs, (n + bs - 1) / bs, done));
     } else {
       fo.callbacks.push_back(make_schedule(s, lr0, epochs));
     }
