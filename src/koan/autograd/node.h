@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "koan/autograd/inline_list.h"
 #include "koan/tensor/tensor.h"
 
 namespace koan::autograd {
@@ -57,23 +58,24 @@ class Node : public std::enable_shared_from_this<Node> {
   // Drops saved tensors after backward (unless retain_graph).
   virtual void release() {}
 
-  const std::vector<Edge>& next_edges() const { return next_; }
-  std::vector<Edge>& mutable_next_edges() { return next_; }
+  using Edges = InlineList<Edge, 2>;
+  const Edges& next_edges() const { return next_; }
+  Edges& mutable_next_edges() { return next_; }
   uint64_t sequence_nr() const { return seq_; }
   uint32_t num_outputs() const { return num_outputs_; }
   void set_num_outputs(uint32_t n) { num_outputs_ = n; }
   // One per output: shape and dtype, so the engine can make zero gradients for unused outputs,
   // and the tensor, weakly: its hooks and retain_grad run on the gradient flowing in.  One
-  // vector, not three: each is an allocation per recorded op.
+  // list, not three, held inside the node for up to two outputs: no allocation of its own.
   struct Output {
     Shape shape;
-    DType dtype;
+    DType dtype = DType::Float32;
     std::weak_ptr<TensorImpl> tensor;
   };
-  std::vector<Output> outputs;
+  InlineList<Output, 2> outputs;
 
  protected:
-  std::vector<Edge> next_;
+  Edges next_;
   uint64_t seq_;
   uint32_t num_outputs_ = 1;
 };
