@@ -1,5 +1,6 @@
 #include "koan/ops/common.h"
 
+#include "koan/autograd/grad_mode.h"
 #include "koan/kernels/elementwise.h"
 #include "koan/kernels/reduce.h"
 #include "koan/ops/reduce.h"
@@ -10,6 +11,12 @@ namespace koan::ops_detail {
 namespace {
 int category(DType t) { return t == DType::Bool ? 0 : is_floating(t) ? 2 : 1; }
 }  // namespace
+
+Tensor dense(const Tensor& t) {
+  if (!t.defined() || t.is_contiguous()) return t;
+  NoGradGuard g;
+  return contiguous(t);
+}
 
 DType result_type(const Tensor& a, const Tensor& b) {
   // A 0-d tensor only decides the dtype when it is of a higher category (torch's rule for

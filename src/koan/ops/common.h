@@ -15,6 +15,12 @@ DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, Scalar b);
 // `t` converted to dtype (no copy if it already has it), recorded for autograd.
 Tensor cast(const Tensor& t, DType dtype);
+// A tensor's data as a kernel reads it: the tensor itself when contiguous (kernels ignore the
+// autograd metadata, so no detached alias is made), else a contiguous copy made without recording;
+// undefined stays undefined.
+Tensor dense(const Tensor& t);
+// Whether the gradient for input i of the node recording an op is wanted (its edge is valid).
+inline bool wants(const FunctionNode& self, size_t i) { return self.next_edges()[i].valid(); }
 // A fresh contiguous tensor for an op's result.
 inline Tensor new_output(const Shape& shape, DType dtype) { return empty(shape, {.dtype = dtype}); }
 // Broadcast backward: sum `grad` over the dims that broadcasting added or stretched, so it has

@@ -51,8 +51,6 @@ std::ostream& operator<<(std::ostream& os, const Padding1& p) {
 
 namespace {
 
-Tensor dense(const Tensor& t) { return t.defined() ? contiguous(detach(t)) : Tensor(); }
-bool wants(FunctionNode& self, size_t i) { return self.next_edges()[i].valid(); }
 
 Tensor conv_dx(const Tensor& gy, const Tensor& w, const Tensor& b, const ConvGeom& g);
 Tensor conv_dw(const Tensor& x, const Tensor& gy, const ConvGeom& g);

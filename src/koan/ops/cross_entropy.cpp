@@ -62,7 +62,7 @@ Batched check_class_target(const Tensor& input, const Tensor& target, const Tens
              b.unbatched ? Shape{} : want, ")");
   int64_t classes = b.x.size(1);
   check_class_weight(weight, input, classes, op);
-  b.t = contiguous(detach(t));
+  b.t = dense(t);
   kernels::check_class_indices(b.t, classes, ignore_index, op);
   return b;
 }
@@ -122,7 +122,7 @@ Tensor cross_entropy_backward(const Tensor& g, const Tensor& x, const Tensor& t,
                               Reduction r) {
   if (!autograd::needs_grad({&g, &x})) {
     Tensor gx = new_output(x.shape(), x.dtype());
-    kernels::cross_entropy_backward(contiguous(detach(x)), t, w, ignore_index, stats, contiguous(detach(g)),
+    kernels::cross_entropy_backward(dense(x), t, w, ignore_index, stats, dense(g),
                                     alpha, beta, gx);
     return gx;
   }
@@ -146,10 +146,10 @@ Tensor cross_entropy_fused(const Batched& b, const CrossEntropyOptions& o) {
   const DType dt = x.dtype();
   const double eps = o.label_smoothing;
   const int64_t classes = x.size(1);
-  Tensor w = o.weight.defined() ? contiguous(detach(o.weight)) : Tensor();
+  Tensor w = o.weight.defined() ? dense(o.weight) : Tensor();
   Tensor stats = new_output({b.t.numel(), 2}, dt), nll = new_output(b.t.shape(), dt),
          wt = new_output(b.t.shape(), dt), smooth = eps > 0 ? new_output(b.t.shape(), dt) : Tensor();
-  kernels::cross_entropy_forward(contiguous(detach(x)), b.t, w, o.ignore_index, stats, nll, smooth, wt);
+  kernels::cross_entropy_forward(dense(x), b.t, w, o.ignore_index, stats, nll, smooth, wt);
   double alpha = 1 - eps, beta = eps / static_cast<double>(classes);
   Tensor out;
   {

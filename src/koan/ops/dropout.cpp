@@ -16,7 +16,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator* gen) {
   KOAN_CHECK(is_floating(x.dtype()), DTypeError, "dropout: needs a floating input, got ", name(x.dtype()));
   if (!training || p == 0 || x.numel() == 0) return x;
   Tensor out = new_output(x.shape(), x.dtype()), mask = new_output(x.shape(), x.dtype());
-  kernels::dropout(contiguous(detach(x)), p, gen ? *gen : default_generator(), out, mask);
+  kernels::dropout(dense(x), p, gen ? *gen : default_generator(), out, mask);
   if (autograd::needs_grad({&x})) {
     // mask holds 0 or 1/(1-p): the gradient is g * mask, a plain product (differentiable again).
     autograd::record("DropoutBackward", {x}, {out},

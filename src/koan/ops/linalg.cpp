@@ -41,14 +41,7 @@ Tensor bmm_raw(const Tensor& a, const Tensor& b, const char* op) {
   return out;
 }
 
-// A tensor's data as a kernel reads it: the tensor itself when contiguous (kernels ignore the
-// autograd metadata, so no detached alias is made), else a contiguous copy made without
-// recording.  rows_for_kernel also flattens the leading dims: (..., k) -> (rows, k).
-Tensor dense_for_kernel(const Tensor& t) {
-  if (t.is_contiguous()) return t;
-  NoGradGuard g;
-  return contiguous(t);
-}
+// dense() (ops/common.h) of t flattened to rows: (..., k) -> (rows, k).
 Tensor rows_for_kernel(const Tensor& t, int64_t k) {
   if (t.dim() == 2 && t.is_contiguous()) return t;
   NoGradGuard g;
@@ -129,7 +122,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const int64_t in = weight.size(1), out = weight.size(0);
   Tensor x2 = rows_for_kernel(x, in);
   Tensor y = new_output({x2.size(0), out}, dt);
-  kernels::linear(x2, dense_for_kernel(weight), bias.defined() ? dense_for_kernel(bias) : Tensor(), y);
+  kernels::linear(x2, dense(weight), bias.defined() ? dense(bias) : Tensor(), y);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::record("AddmmBackward", {x, weight, bias}, {y},
                      [sx = weight.requires_grad() ? SavedTensor(x, false) : SavedTensor(),
@@ -137,7 +130,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                       in, xs = x.shape()](FunctionNode& self, Grads& g) {
                        auto me = self.self();
                        Grads r(3);
-                       const bool want_x = self.next_edges()[0].valid(), want_w = self.next_edges()[1].valid();
+                       const bool want_x = wants(self, 0), want_w = wants(self, 1);
                        Tensor w = want_x ? sw.unpack(me) : Tensor(), xv = want_w ? sx.unpack(me) : Tensor();
                        const bool first_order = !autograd::needs_grad({&g[0], &w, &xv});
                        if ((want_x || want_w) && first_order && g[0].dtype() == (want_x ? w : xv).dtype()) {
@@ -146,13 +139,13 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                          if (want_x) r[0] = new_output({g2.size(0), in}, g2.dtype());
                          if (want_w) r[1] = new_output({g2.size(1), in}, g2.dtype());
                          kernels::linear_backward(g2, want_w ? rows_for_kernel(xv, in) : Tensor(),
-                                                  want_x ? dense_for_kernel(w) : Tensor(), r[0], r[1]);
+                                                  want_x ? dense(w) : Tensor(), r[0], r[1]);
                          if (want_x && static_cast<int64_t>(xs.size()) != 2) r[0] = reshape(r[0], xs);
                        } else {  // under create_graph: ops, so the gradient differentiates again
                          if (want_x) r[0] = reshape(matmul(g[0], w), xs);
                          if (want_w) r[1] = matmul(t(g[0]), reshape(xv, {-1, in}));
                        }
-                       if (self.next_edges()[2].valid()) r[2] = sum(g[0], {0});
+                       if (wants(self, 2)) r[2] = sum(g[0], {0});
                        return r;
                      });
   }

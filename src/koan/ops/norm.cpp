@@ -16,7 +16,6 @@ namespace {
 Tensor unpack_opt(const SavedTensor& s, FunctionNode& self) {
   return s.defined() ? s.unpack(self.self()) : Tensor();
 }
-Tensor contiguous_opt(const Tensor& t) { return t.defined() ? contiguous(detach(t)) : Tensor(); }
 bool tracks(const Tensor& t) { return t.defined() && t.requires_grad(); }
 
 // ---- batch norm
@@ -108,7 +107,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
              "training, got input ", x.shape());
   const DType dt = x.dtype();
 
-  Tensor xc = contiguous(detach(x));
+  Tensor xc = dense(x);
   Tensor mean_c, invstd;
   {
     NoGradGuard ng;
@@ -127,11 +126,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         add_(rv, unbiased, momentum);
       }
     } else {
-      mean_c = contiguous(detach(running_mean));
+      mean_c = dense(running_mean);
       invstd = rsqrt(add(detach(running_var), eps));
     }
   }
-  Tensor w = contiguous_opt(weight), b = contiguous_opt(bias);
+  Tensor w = dense(weight), b = dense(bias);
   Tensor out = new_output(x.shape(), dt);
   kernels::batch_norm_forward(xc, mean_c, invstd, w, b, out);
 
@@ -155,9 +154,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
             Tensor gx = need.v[0] ? new_output(X.shape(), X.dtype()) : Tensor();
             Tensor gw = need.v[1] ? new_output({C}, X.dtype()) : Tensor();
             Tensor gb = need.v[2] ? new_output({C}, X.dtype()) : Tensor();
-            kernels::batch_norm_backward(contiguous(detach(G)), contiguous(detach(X)),
+            kernels::batch_norm_backward(dense(G), dense(X),
                                          smean.unpack(self.self()), sinv.unpack(self.self()),
-                                         contiguous_opt(W), training, gx, gw, gb);
+                                         dense(W), training, gx, gw, gb);
             return Grads{gx, gw, gb, Tensor(), Tensor()};
           }
           BnGrads r = batch_norm_backward_ops(G, X, W, RM, RV, training, eps, need.v);
@@ -190,7 +189,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   const int64_t rows = n > 0 ? x.numel() / n : 0;
   const DType dt = x.dtype();
   Tensor out = new_output(x.shape(), dt), mean_r = new_output({rows}, dt), rstd = new_output({rows}, dt);
-  kernels::layer_norm(contiguous(detach(x)), n, contiguous_opt(weight), contiguous_opt(bias), eps, out,
+  kernels::layer_norm(dense(x), n, dense(weight), dense(bias), eps, out,
                       mean_r, rstd);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     bool need[3] = {tracks(x), tracks(weight), tracks(bias)};
@@ -204,9 +203,9 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
             Tensor gx = nx ? new_output(X.shape(), X.dtype()) : Tensor();
             Tensor gw = nw ? new_output(wshape, X.dtype()) : Tensor();
             Tensor gb = nb ? new_output(wshape, X.dtype()) : Tensor();
-            kernels::layer_norm_backward(contiguous(detach(G)), contiguous(detach(X)), n,
+            kernels::layer_norm_backward(dense(G), dense(X), n,
                                          smean.unpack(self.self()), srstd.unpack(self.self()),
-                                         contiguous_opt(W), gx, gw, gb);
+                                         dense(W), gx, gw, gb);
             return Grads{gx, gw, gb};
           }
           // Written with ops for create_graph: the statistics are recomputed from x.

@@ -17,10 +17,6 @@ using namespace ops_detail;
 using kernels::AvgWindows;
 using kernels::PoolGeom;
 
-namespace {
-Tensor dense(const Tensor& t) { return contiguous(detach(t)); }
-}  // namespace
-
 namespace ops_detail {
 Tensor max_pool_grad(const Tensor& g, const Tensor& idx, const Shape& in_shape, const PoolGeom& pg) {
   if (!autograd::needs_grad({&g})) {

@@ -130,8 +130,7 @@ std::vector<Tensor> cell_op(const char* op, CellKind kind, const Tensor& x, Tens
   if (lstm && !c.defined()) c = zeros({s.B, s.H}, {.dtype = dt});
   if (!lstm) c = Tensor();
 
-  auto plain = [](const Tensor& t) { return t.defined() ? contiguous(detach(t)) : Tensor(); };
-  Tensor xd = plain(x), hd = plain(h), cd = plain(c), bid = plain(b_ih), bhd = plain(b_hh);
+  Tensor xd = dense(x), hd = dense(h), cd = dense(c), bid = dense(b_ih), bhd = dense(b_hh);
   Tensor gi;
   if (w_ih.defined()) {
     gi = new_output({s.B, s.G}, dt);
@@ -172,13 +171,13 @@ std::vector<Tensor> cell_op(const char* op, CellKind kind, const Tensor& x, Tens
                         (autograd::needs_grad(v) || autograd::needs_grad({&dh, &dc}));
         if (!recorded) {
           // First-order backward: the fused kernel, then plain GEMMs.
-          Tensor dhc = contiguous(detach(dh)), dcc = lstm ? contiguous(detach(dc)) : Tensor();
+          Tensor dhc = dense(dh), dcc = lstm ? dense(dc) : Tensor();
           dgi = new_output({s.B, s.G}, dh.dtype());
           dgh = kind == CellKind::Gru ? new_output({s.B, s.G}, dh.dtype()) : dgi;
           if (lstm && need[kC]) dc_prev = new_output({s.B, s.H}, dh.dtype());
           if (kind == CellKind::Gru) dh_direct = new_output({s.B, s.H}, dh.dtype());
-          kernels::rnn_cell_backward(kind, dhc, dcc, ws, lstm ? contiguous(detach(v[kC])) : Tensor(),
-                                     kind == CellKind::Gru ? contiguous(detach(v[kH])) : Tensor(),
+          kernels::rnn_cell_backward(kind, dhc, dcc, ws, lstm ? dense(v[kC]) : Tensor(),
+                                     kind == CellKind::Gru ? dense(v[kH]) : Tensor(),
                                      dgi, dgh, dc_prev, dh_direct);
           Grads r(kSlots);
           if (need[kX]) {

@@ -106,15 +106,14 @@ std::vector<Tensor> rnn_sequence(RNNCellKind pub, const Tensor& gx, const Tensor
   const SeqShape s = check_sequence(kind, gx, h0, c0, w_hh, b_hh);
   const bool lstm = kind == CellKind::Lstm;
   const DType dt = gx.dtype();
-  auto plain = [](const Tensor& t) { return t.defined() ? contiguous(detach(t)) : Tensor(); };
   // Absent states are zeros; they stay out of the graph.
-  Tensor h0d = h0.defined() ? plain(h0) : zeros({s.B, s.H}, {.dtype = dt});
-  Tensor c0d = !lstm ? Tensor() : c0.defined() ? plain(c0) : zeros({s.B, s.H}, {.dtype = dt});
-  Tensor whh = plain(w_hh);
+  Tensor h0d = h0.defined() ? dense(h0) : zeros({s.B, s.H}, {.dtype = dt});
+  Tensor c0d = !lstm ? Tensor() : c0.defined() ? dense(c0) : zeros({s.B, s.H}, {.dtype = dt});
+  Tensor whh = dense(w_hh);
   Tensor y = new_output({s.S, s.B, s.H}, dt);
   Tensor cs = lstm ? new_output({s.S, s.B, s.H}, dt) : Tensor();
   Tensor ws = new_output({s.S, s.B, kernels::cell_workspace(kind) * s.H}, dt);
-  kernels::rnn_sequence_forward(kind, reverse, plain(gx), h0d, c0d, whh, plain(b_hh), y, cs, ws);
+  kernels::rnn_sequence_forward(kind, reverse, dense(gx), h0d, c0d, whh, dense(b_hh), y, cs, ws);
   const int64_t t_last = reverse ? 0 : s.S - 1;
   std::vector<Tensor> outs{y, clone(select(y, 0, t_last))};
   if (lstm) outs.push_back(clone(select(cs, 0, t_last)));
@@ -144,7 +143,6 @@ std::vector<Tensor> rnn_sequence(RNNCellKind pub, const Tensor& gx, const Tensor
           return sequence_grads_ops(kind, pub, reverse, s, v, g);
         }
         const DType dt = y_saved.unpack(me).dtype();
-        auto grad_in = [](const Tensor& t) { return t.defined() ? contiguous(detach(t)) : Tensor(); };
         auto out_if = [&](bool want, const Shape& shape) { return want ? new_output(shape, dt) : Tensor(); };
         Tensor dgi = new_output({s.S, s.B, s.G}, dt);
         Tensor dgh = gru ? new_output({s.S, s.B, s.G}, dt) : Tensor();
@@ -155,9 +153,9 @@ std::vector<Tensor> rnn_sequence(RNNCellKind pub, const Tensor& gx, const Tensor
           if (db.defined()) db = zeros({s.G}, {.dtype = dt});
         } else {
           // The states as saved (unpacking checks that they were not modified in place since).
-          Tensor h0p = v[kH0].defined() ? grad_in(v[kH0]) : h0d;
-          Tensor c0p = lstm && v[kC0].defined() ? grad_in(v[kC0]) : c0d;
-          kernels::rnn_sequence_backward(kind, reverse, grad_in(g[0]), grad_in(g[1]), lstm ? grad_in(g[2]) : Tensor(),
+          Tensor h0p = v[kH0].defined() ? dense(v[kH0]) : h0d;
+          Tensor c0p = lstm && v[kC0].defined() ? dense(v[kC0]) : c0d;
+          kernels::rnn_sequence_backward(kind, reverse, dense(g[0]), dense(g[1]), lstm ? dense(g[2]) : Tensor(),
                                          h0p, c0p, detach(v[kWhh]).contiguous(), detach(y_saved.unpack(me)), cs, ws,
                                          dgi, dgh, dh0, dc0, dw, db);
         }

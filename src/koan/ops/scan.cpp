@@ -14,7 +14,7 @@ Tensor cumsum_impl(const Tensor& x, int64_t dim, bool reverse) {
   KOAN_CHECK(x.defined(), ValueError, "cumsum: undefined tensor");
   dim = wrap_dim(dim, x.dim(), "cumsum");
   Tensor out = new_output(x.shape(), is_floating(x.dtype()) ? x.dtype() : DType::Int64);
-  kernels::cumsum(contiguous(detach(x)), dim, reverse, out);
+  kernels::cumsum(dense(x), dim, reverse, out);
   if (autograd::needs_grad({&x})) {
     autograd::record("CumsumBackward", {x}, {out}, [dim, reverse](FunctionNode&, Grads& g) {
       return Grads{cumsum_impl(g[0], dim, !reverse)};

@@ -20,7 +20,7 @@ namespace {
 // differentiated again.
 Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t dim, bool log) {
   if (!autograd::needs_grad({&g, &y})) {
-    Tensor gc = contiguous(detach(g)), yc = contiguous(detach(y));
+    Tensor gc = dense(g), yc = dense(y);
     Tensor gx = new_output(y.shape(), y.dtype());
     kernels::softmax_backward(gc, yc, dim, log, gx);
     return gx;
@@ -36,7 +36,7 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
              "; convert with to(DType::Float32) first");
   dim = wrap_dim(dim, x.dim(), op);
   Tensor out = new_output(x.shape(), x.dtype());
-  kernels::softmax(contiguous(detach(x)), dim, log, out);
+  kernels::softmax(dense(x), dim, log, out);
   if (autograd::needs_grad({&x})) {
     autograd::record(log ? "LogSoftmaxBackward" : "SoftmaxBackward", {x}, {out},
                      [sy = SavedTensor(out, true), dim, log](FunctionNode& self, Grads& g) {
@@ -50,7 +50,7 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
 // backward reads only y: a masked key has y = 0, so the mask is not needed again.
 Tensor masked_softmax_backward(const Tensor& g, const Tensor& y, double scale, bool causal) {
   if (!autograd::needs_grad({&g, &y})) {
-    Tensor gc = contiguous(detach(g)), yc = contiguous(detach(y));
+    Tensor gc = dense(g), yc = dense(y);
     Tensor gx = new_output(y.shape(), y.dtype());
     kernels::masked_softmax_backward(gc, yc, scale, causal, gx);
     return gx;
@@ -80,7 +80,7 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, double scale, bool is
     m = expand(detach(mask), x.shape());
   }
   Tensor out = new_output(x.shape(), x.dtype());
-  kernels::masked_softmax(contiguous(detach(x)), scale, kind, m, out);
+  kernels::masked_softmax(dense(x), scale, kind, m, out);
   const bool mask_grad = kind == SoftmaxMask::Additive && autograd::needs_grad({&mask});
   if (autograd::needs_grad({&x}) || mask_grad) {
     std::vector<Tensor> inputs{x};
