@@ -86,7 +86,6 @@ class Node : public std::enable_shared_from_this<Node> {
 // once, with everything its backward saved, instead of a node plus a std::function block.
 class FunctionNode : public Node {
  public:
-  using Backward = std::function<std::vector<Tensor>(FunctionNode& self, std::vector<Tensor>& grads)>;
   std::vector<Tensor> apply(std::vector<Tensor>&& grads) final;
   std::string name() const final { return name_; }
   void release() final {

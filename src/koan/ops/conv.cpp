@@ -126,7 +126,7 @@ Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, con
                          if (wants(self, 0)) r[0] = new_output(x.shape(), dt);
                          r[1] = new_output(w.shape(), dt);
                          if (wants(self, 2)) r[2] = new_output({g.o}, dt);
-                         kernels::conv2d_relu_pool2x2_backward(dense(gr[0]), detach(sout.unpack(me)), taps, dense(x),
+                         kernels::conv2d_relu_pool2x2_backward(dense(gr[0]), sout.unpack(me), taps, dense(x),
                                                                wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2]);
                          return r;
                        }

@@ -127,7 +127,7 @@ Tensor relu(const Tensor& x) {
                     // zeros).
                     if (!autograd::needs_grad({&g, &x}) && g.dtype() == x.dtype() && g.shape() == x.shape()) {
                       Tensor gx = new_output(x.shape(), x.dtype());
-                      kernels::relu_backward(detach(g), detach(x), gx);
+                      kernels::relu_backward(g, x, gx);
                       return gx;
                     }
                     return mul(g, constant(UnaryOp::Step, x));
@@ -163,7 +163,7 @@ Tensor gelu(const Tensor& x, const std::string& approximate) {
         // result depends on x, so x alone needing a gradient is enough to take them).
         if (!autograd::needs_grad({&g, &x}) && g.dtype() == x.dtype() && g.shape() == x.shape()) {
           Tensor gx = new_output(x.shape(), x.dtype());
-          kernels::gelu_backward(detach(g), detach(x), gx, tanh_approx);
+          kernels::gelu_backward(g, x, gx, tanh_approx);
           return gx;
         }
         if (tanh_approx) {
