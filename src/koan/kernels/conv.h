@@ -40,20 +40,27 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
 // for bit; gb is summed in double, per sample and then per block of samples.
 void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
                      const Tensor& gx, const Tensor& gw, const Tensor& gb);
+// How the fused convolution + ReLU + pooling computes its products.  automatic takes Winograd
+// F(2x2, 3x3) (kernels/cpu/winograd.h) for 3x3 kernels with unit stride and dilation, one group
+// and at least 8 input channels, im2col otherwise; tests name one to compare the two.
+enum class ConvAlgo { automatic, im2col, winograd };
+// Whether winograd can compute geometry g (3x3, unit stride and dilation, one group).
+bool conv2d_winograd_supports(const ConvGeom& g);
+
 // out = max_pool2d(relu(conv(x, w) + bias), 2), and the pooling's uint8 taps as max_pool2d
 // writes them (out and taps (n, o, oh / 2, ow / 2); g.oh, g.ow >= 2).  Each sample's convolution
 // output is pooled while it is in cache and never stored: the full-size activation is neither
-// written, read back by the pooling, nor kept for the backward.  Equal bit for bit to
-// conv2d_forward(relu) followed by max_pool2d.
+// written, read back by the pooling, nor kept for the backward.  With im2col, equal bit for bit
+// to conv2d_forward(relu) followed by max_pool2d; with winograd, equal up to rounding.
 void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                                 const Tensor& out, const Tensor& taps);
+                                 const Tensor& out, const Tensor& taps, ConvAlgo algo = ConvAlgo::automatic);
 // Its first-order backward from the pooled gradient gout, the pooled output and the taps: the
-// gradient at each tap where pooled > 0 (the ReLU's mask there), zero elsewhere, built per sample
-// in cache, then conv2d_backward's pass.  Equal bit for bit to max_pool2d_backward followed by
-// conv2d_backward with relu_out.
+// gradient at each tap where pooled > 0 (the ReLU's mask there), zero elsewhere.  With im2col it
+// is built per sample in cache, then conv2d_backward's pass, equal bit for bit to
+// max_pool2d_backward followed by conv2d_backward with relu_out.  algo must be the forward's.
 void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, const Tensor& taps, const Tensor& x,
                                   const Tensor& w, const ConvGeom& g, const Tensor& gx, const Tensor& gw,
-                                  const Tensor& gb);
+                                  const Tensor& gb, ConvAlgo algo = ConvAlgo::automatic);
 // gw[o, c, i, j] = sum over n and output positions of gy * x (the weight gradient).
 // gw (o, c / groups, kh, kw) is overwritten.  Summed in a fixed order of sample blocks, so the
 // result does not depend on the thread count.

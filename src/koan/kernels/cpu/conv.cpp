@@ -32,6 +32,7 @@
 #include "koan/kernels/cpu/im2col_narrow.h"
 #include "koan/kernels/cpu/loops.h"
 #include "koan/kernels/cpu/pool2x2.h"
+#include "koan/kernels/cpu/winograd.h"
 #include "koan/kernels/gemm.h"
 
 namespace koan::kernels {
@@ -414,26 +415,45 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
                  [&]<class T>() { backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb); });
 }
 
+bool conv2d_winograd_supports(const ConvGeom& g) { return winograd::supports(g); }
+
+namespace {
+bool use_winograd(const ConvGeom& g, ConvAlgo algo) {
+  if (algo == ConvAlgo::automatic) return winograd::applies(g);
+  KOAN_ASSERT(algo == ConvAlgo::im2col || winograd::supports(g));
+  return algo == ConvAlgo::winograd;
+}
+}  // namespace
+
 void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                                 const Tensor& out, const Tensor& taps) {
+                                 const Tensor& out, const Tensor& taps, ConvAlgo algo) {
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && out.is_contiguous() && taps.is_contiguous());
   KOAN_ASSERT(taps.dtype() == DType::UInt8 && out.numel() == taps.numel() && g.oh >= 2 && g.ow >= 2);
+  KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
   if (out.numel() == 0) return;
+  const bool wino = use_winograd(g, algo);
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d", [&]<class T>() {
-    forward_impl<T>(x, w, bias, g, Tensor(), true,
-                    {mut_ptr<T>(out), base_ptr<uint8_t>(taps) + taps.offset(), g.oh / 2, g.ow / 2});
+    uint8_t* tp = base_ptr<uint8_t>(taps) + taps.offset();
+    if (wino) return winograd::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp);
+    forward_impl<T>(x, w, bias, g, Tensor(), true, {mut_ptr<T>(out), tp, g.oh / 2, g.ow / 2});
   });
 }
 
 void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, const Tensor& taps, const Tensor& x,
                                   const Tensor& w, const ConvGeom& g, const Tensor& gx, const Tensor& gw,
-                                  const Tensor& gb) {
+                                  const Tensor& gb, ConvAlgo algo) {
   KOAN_ASSERT(gout.is_contiguous() && pooled.is_contiguous() && taps.is_contiguous() && x.is_contiguous() &&
               gw.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
+  KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
+  const bool wino = use_winograd(g, algo);
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d backward", [&]<class T>() {
-    backward_impl<T>(gout, Tensor(), x, w, g, gx, gw, gb,
-                     {ptr<T>(pooled), base_ptr<uint8_t>(taps) + taps.offset(), g.oh / 2, g.ow / 2});
+    uint8_t* tp = base_ptr<uint8_t>(taps) + taps.offset();
+    if (wino)
+      return winograd::relu_pool_backward<T>(ptr<T>(gout), ptr<T>(pooled), tp, ptr<T>(x), ptr<T>(w), g,
+                                             gx.defined() ? mut_ptr<T>(gx) : nullptr, mut_ptr<T>(gw),
+                                             gb.defined() ? mut_ptr<T>(gb) : nullptr);
+    backward_impl<T>(gout, Tensor(), x, w, g, gx, gw, gb, {ptr<T>(pooled), tp, g.oh / 2, g.ow / 2});
   });
 }
 

@@ -1,0 +1,621 @@
+// Winograd F(2x2, 3x3) convolution + ReLU + 2x2 max pooling (see winograd.h for why and where).
+//
+// With d a 4x4 input patch, g a 3x3 kernel and Y the 2x2 outputs (Lavin and Gray, 2015):
+//   Y = A^T [(G g G^T) . (B^T d B)] A,
+//   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+//   A^T = [1 1 1 0; 0 1 -1 -1].
+// U = G g G^T (per output and input channel) and V = B^T d B (per input channel and tile) are
+// stored point-major, U[xi][o][c] and V[xi][c][t], xi = 4 p + q the point of the 4x4 transform
+// space, so that M[xi] = U[xi] V[xi] is one GEMM per point over a chunk's tiles t.
+//
+// Layout of a chunk: S samples' tiles side by side, t = s * tiles + i * (ow / 2) + j, so each
+// sample's tiles are its pooled plane in order.  The transforms loop over a sample's tiles as
+// the innermost index, with contiguous loads and stores the compiler vectorises; the 4x4 patches
+// are first gathered from a zero-padded copy of the channel plane (a few hundred scalar moves per
+// channel, small beside the products).
+#include "koan/kernels/cpu/winograd.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "koan/core/parallel.h"
+#include "koan/kernels/gemm.h"
+#include "koan/tensor/tensor.h"
+
+namespace koan::kernels::winograd {
+namespace {
+
+// Below this many input channels the transforms cost more than the products save (the seed
+// CNN's first layer has 1; its second, 32).
+constexpr int64_t kMinChannels = 8;
+// Tiles per chunk: GEMMs of 64 x 200 x 32 ran at oneDNN's best (135-140 GFLOP/s at 1 thread;
+// 100 columns 116, 1 600 columns 100-120), and a chunk's V and M (1.2 MB at 32 -> 64 channels) stay
+// in a core's L2.
+constexpr int64_t kChunkTiles = 200;
+
+struct Tiles {
+  int64_t hp, wp, tp;  // tile rows and columns (the pooled plane), tiles per sample
+  int64_t rows, cols;  // the zero-padded patch plane the tiles read: 2 hp + 2 by 2 wp + 2
+  int64_t per_chunk;   // samples per chunk
+  explicit Tiles(const ConvGeom& g)
+      : hp(g.oh / 2), wp(g.ow / 2), tp(hp * wp), rows(2 * hp + 2), cols(2 * wp + 2),
+        per_chunk(std::max<int64_t>(1, kChunkTiles / std::max<int64_t>(tp, 1))) {}
+};
+
+// pad[r][q] = x[r - ph][q - pw], zero outside the plane.
+template <class T>
+void fill_pad(const T* __restrict x, const ConvGeom& g, const Tiles& tl, T* __restrict pad) {
+  const int64_t qlo = std::clamp<int64_t>(g.pw, 0, tl.cols), qhi = std::clamp<int64_t>(g.w + g.pw, qlo, tl.cols);
+  for (int64_t r = 0; r < tl.rows; ++r) {
+    T* dst = pad + r * tl.cols;
+    const int64_t xr = r - g.ph;
+    if (xr < 0 || xr >= g.h) {
+      std::fill(dst, dst + tl.cols, T(0));
+      continue;
+    }
+    const T* src = x + xr * g.w - g.pw;
+    std::fill(dst, dst + qlo, T(0));
+    for (int64_t q = qlo; q < qhi; ++q) dst[q] = src[q];
+    std::fill(dst + qhi, dst + tl.cols, T(0));
+  }
+}
+
+// d[(4 k + l) tiles + t] = pad[2 i + k][2 j + l] for tile t = (i, j).
+template <class T>
+void gather_patches(const T* __restrict pad, const Tiles& tl, T* __restrict d) {
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int k = 0; k < 4; ++k) {
+      const T* row = pad + (2 * i + k) * tl.cols;
+      for (int l = 0; l < 4; ++l) {
+        T* dst = d + (4 * k + l) * tl.tp + i * tl.wp;
+        for (int64_t j = 0; j < tl.wp; ++j) dst[j] = row[2 * j + l];
+      }
+    }
+}
+
+// The adjoint of gather_patches: pad[2 i + k][2 j + l] += d[(4 k + l) tiles + t], pad zeroed first.
+template <class T>
+void scatter_patches(const T* __restrict d, const Tiles& tl, T* __restrict pad) {
+  std::fill(pad, pad + tl.rows * tl.cols, T(0));
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int k = 0; k < 4; ++k) {
+      T* row = pad + (2 * i + k) * tl.cols;
+      for (int l = 0; l < 4; ++l) {
+        const T* src = d + (4 * k + l) * tl.tp + i * tl.wp;
+        for (int64_t j = 0; j < tl.wp; ++j) row[2 * j + l] += src[j];
+      }
+    }
+}
+
+// The four per-tile maps, over one channel's tiles t in [0, tp): scalar here, AVX-512 for
+// float32 below (GCC does not vectorise them: 16 strided streams per tile).
+// v[xi * pstride + t] = (B^T d B)[xi], d[(4 k + l) tp + t] the patches.
+template <class T>
+void patches_to_v(const T* d, int64_t tp, T* v, int64_t pstride) {
+  for (int64_t t = 0; t < tp; ++t) {
+    T h[4][4];  // B^T applied along each patch row: h[k][q]
+    for (int k = 0; k < 4; ++k) {
+      const T d0 = d[(4 * k) * tp + t], d1 = d[(4 * k + 1) * tp + t];
+      const T d2 = d[(4 * k + 2) * tp + t], d3 = d[(4 * k + 3) * tp + t];
+      h[k][0] = d0 - d2;
+      h[k][1] = d1 + d2;
+      h[k][2] = d2 - d1;
+      h[k][3] = d1 - d3;
+    }
+    for (int q = 0; q < 4; ++q) {  // and down each column
+      v[(0 + q) * pstride + t] = h[0][q] - h[2][q];
+      v[(4 + q) * pstride + t] = h[1][q] + h[2][q];
+      v[(8 + q) * pstride + t] = h[2][q] - h[1][q];
+      v[(12 + q) * pstride + t] = h[1][q] - h[3][q];
+    }
+  }
+}
+
+// Its adjoint: d = B v B^T per tile.
+template <class T>
+void v_to_patches(const T* v, int64_t pstride, int64_t tp, T* d) {
+  for (int64_t t = 0; t < tp; ++t) {
+    T e[4][4];  // B applied down each column: e[k][q]
+    for (int q = 0; q < 4; ++q) {
+      const T v0 = v[(0 + q) * pstride + t], v1 = v[(4 + q) * pstride + t];
+      const T v2 = v[(8 + q) * pstride + t], v3 = v[(12 + q) * pstride + t];
+      e[0][q] = v0;
+      e[1][q] = v1 - v2 + v3;
+      e[2][q] = v1 + v2 - v0;
+      e[3][q] = -v3;
+    }
+    for (int k = 0; k < 4; ++k) {  // and along each row
+      d[(4 * k) * tp + t] = e[k][0];
+      d[(4 * k + 1) * tp + t] = e[k][1] - e[k][2] + e[k][3];
+      d[(4 * k + 2) * tp + t] = e[k][1] + e[k][2] - e[k][0];
+      d[(4 * k + 3) * tp + t] = -e[k][3];
+    }
+  }
+}
+
+// One output channel: Y = A^T M A per tile, + bias, ReLU as its kernel writes it (y > 0 ? y : 0),
+// then the 2x2 max with max_pool2d's rule (strictly greater replaces: the first of equal values).
+template <class T>
+void m_to_pool(const T* m, int64_t pstride, int64_t tp, T bo, T* po, uint8_t* pt) {
+  for (int64_t t = 0; t < tp; ++t) {
+    T r[2][4];  // A^T applied down each column
+    for (int q = 0; q < 4; ++q) {
+      const T m0 = m[(0 + q) * pstride + t], m1 = m[(4 + q) * pstride + t];
+      const T m2 = m[(8 + q) * pstride + t], m3 = m[(12 + q) * pstride + t];
+      r[0][q] = m0 + m1 + m2;
+      r[1][q] = m1 - m2 - m3;
+    }
+    T y[4];  // and along each row: the window 0 1 / 2 3
+    for (int a = 0; a < 2; ++a) {
+      y[2 * a] = r[a][0] + r[a][1] + r[a][2] + bo;
+      y[2 * a + 1] = r[a][1] - r[a][2] - r[a][3] + bo;
+    }
+    T best = y[0] > T(0) ? y[0] : T(0);
+    uint8_t tap = 0;
+    for (int k = 1; k < 4; ++k) {
+      const T v = y[k] > T(0) ? y[k] : T(0);
+      tap = v > best ? uint8_t(k) : tap;
+      best = v > best ? v : best;
+    }
+    po[t] = best;
+    pt[t] = tap;
+  }
+}
+
+// One output channel's dM = A dY A^T per tile, dY the gradient gv at the tap where the pooled
+// value is > 0: gv times A^T's column for the tap's row and column, (1, 1, 1, 0) or
+// (0, 1, -1, -1).  Returns the sum of gv (the bias gradient's share).
+template <class T>
+double pool_to_dm(const T* go, const T* po, const uint8_t* pt, int64_t tp, T* m, int64_t pstride) {
+  double sum = 0;
+  for (int64_t t = 0; t < tp; ++t) {
+    const T gv = po[t] > T(0) ? go[t] : T(0);
+    sum += static_cast<double>(gv);
+    const T a = T(pt[t] >> 1), b = T(pt[t] & 1);
+    const T ca[4] = {T(1) - a, T(1), T(1) - 2 * a, -a}, cb[4] = {T(1) - b, T(1), T(1) - 2 * b, -b};
+    for (int p = 0; p < 4; ++p) {
+      const T gp = gv * ca[p];
+      for (int q = 0; q < 4; ++q) m[(4 * p + q) * pstride + t] = gp * cb[q];
+    }
+  }
+  return sum;
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+// GCC 12's intrinsic headers start some vectors from _mm*_undefined_*(), which -O3 reports as
+// maybe-uninitialized (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+inline __mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
+
+template <>
+void patches_to_v<float>(const float* d, int64_t tp, float* v, int64_t pstride) {
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 k = lanes(tp - t);
+    __m512 h[4][4];
+    for (int r = 0; r < 4; ++r) {
+      const __m512 d0 = _mm512_maskz_loadu_ps(k, d + (4 * r) * tp + t), d1 = _mm512_maskz_loadu_ps(k, d + (4 * r + 1) * tp + t);
+      const __m512 d2 = _mm512_maskz_loadu_ps(k, d + (4 * r + 2) * tp + t), d3 = _mm512_maskz_loadu_ps(k, d + (4 * r + 3) * tp + t);
+      h[r][0] = _mm512_sub_ps(d0, d2);
+      h[r][1] = _mm512_add_ps(d1, d2);
+      h[r][2] = _mm512_sub_ps(d2, d1);
+      h[r][3] = _mm512_sub_ps(d1, d3);
+    }
+    for (int q = 0; q < 4; ++q) {
+      _mm512_mask_storeu_ps(v + (0 + q) * pstride + t, k, _mm512_sub_ps(h[0][q], h[2][q]));
+      _mm512_mask_storeu_ps(v + (4 + q) * pstride + t, k, _mm512_add_ps(h[1][q], h[2][q]));
+      _mm512_mask_storeu_ps(v + (8 + q) * pstride + t, k, _mm512_sub_ps(h[2][q], h[1][q]));
+      _mm512_mask_storeu_ps(v + (12 + q) * pstride + t, k, _mm512_sub_ps(h[1][q], h[3][q]));
+    }
+  }
+}
+
+template <>
+void v_to_patches<float>(const float* v, int64_t pstride, int64_t tp, float* d) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 k = lanes(tp - t);
+    __m512 e[4][4];
+    for (int q = 0; q < 4; ++q) {
+      const __m512 v0 = _mm512_maskz_loadu_ps(k, v + (0 + q) * pstride + t), v1 = _mm512_maskz_loadu_ps(k, v + (4 + q) * pstride + t);
+      const __m512 v2 = _mm512_maskz_loadu_ps(k, v + (8 + q) * pstride + t), v3 = _mm512_maskz_loadu_ps(k, v + (12 + q) * pstride + t);
+      e[0][q] = v0;
+      e[1][q] = _mm512_add_ps(_mm512_sub_ps(v1, v2), v3);
+      e[2][q] = _mm512_sub_ps(_mm512_add_ps(v1, v2), v0);
+      e[3][q] = _mm512_sub_ps(zero, v3);
+    }
+    for (int r = 0; r < 4; ++r) {
+      _mm512_mask_storeu_ps(d + (4 * r) * tp + t, k, e[r][0]);
+      _mm512_mask_storeu_ps(d + (4 * r + 1) * tp + t, k, _mm512_add_ps(_mm512_sub_ps(e[r][1], e[r][2]), e[r][3]));
+      _mm512_mask_storeu_ps(d + (4 * r + 2) * tp + t, k, _mm512_sub_ps(_mm512_add_ps(e[r][1], e[r][2]), e[r][0]));
+      _mm512_mask_storeu_ps(d + (4 * r + 3) * tp + t, k, _mm512_sub_ps(zero, e[r][3]));
+    }
+  }
+}
+
+template <>
+void m_to_pool<float>(const float* m, int64_t pstride, int64_t tp, float bo, float* po, uint8_t* pt) {
+  const __m512 bias = _mm512_set1_ps(bo), zero = _mm512_setzero_ps();
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 k = lanes(tp - t);
+    __m512 r[2][4];
+    for (int q = 0; q < 4; ++q) {
+      const __m512 m0 = _mm512_maskz_loadu_ps(k, m + (0 + q) * pstride + t), m1 = _mm512_maskz_loadu_ps(k, m + (4 + q) * pstride + t);
+      const __m512 m2 = _mm512_maskz_loadu_ps(k, m + (8 + q) * pstride + t), m3 = _mm512_maskz_loadu_ps(k, m + (12 + q) * pstride + t);
+      r[0][q] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+      r[1][q] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+    }
+    __m512 y[4];
+    for (int a = 0; a < 2; ++a) {
+      y[2 * a] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[a][0], r[a][1]), r[a][2]), bias);
+      y[2 * a + 1] = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[a][1], r[a][2]), r[a][3]), bias);
+    }
+    __m512 best = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[0], zero, _CMP_GT_OQ), y[0]);
+    __m512i tap = _mm512_setzero_si512();
+    for (int j = 1; j < 4; ++j) {
+      const __m512 v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[j], zero, _CMP_GT_OQ), y[j]);
+      const __mmask16 gt = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+      best = _mm512_mask_mov_ps(best, gt, v);
+      tap = _mm512_mask_mov_epi32(tap, gt, _mm512_set1_epi32(j));
+    }
+    _mm512_mask_storeu_ps(po + t, k, best);
+    _mm512_mask_cvtepi32_storeu_epi8(pt + t, k, tap);
+  }
+}
+
+template <>
+double pool_to_dm<float>(const float* go, const float* po, const uint8_t* pt, int64_t tp, float* m, int64_t pstride) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512d sum_lo = _mm512_setzero_pd(), sum_hi = _mm512_setzero_pd();
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 k = lanes(tp - t);
+    const __m512 pooled = _mm512_maskz_loadu_ps(k, po + t);
+    const __m512 gv = _mm512_maskz_loadu_ps(_mm512_cmp_ps_mask(pooled, zero, _CMP_GT_OQ) & k, go + t);
+    sum_lo = _mm512_add_pd(sum_lo, _mm512_cvtps_pd(_mm512_castps512_ps256(gv)));
+    sum_hi = _mm512_add_pd(sum_hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(gv), 1))));
+    const __m512i tap = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, pt + t));
+    const __mmask16 a = _mm512_test_epi32_mask(tap, _mm512_set1_epi32(2)), b = _mm512_test_epi32_mask(tap, _mm512_set1_epi32(1));
+    // gv times A^T's column: (1, 1, 1, 0) where the flag is clear, (0, 1, -1, -1) where set.
+    auto column = [&](__m512 x, __mmask16 f, __m512 out[4]) {
+      const __m512 neg = _mm512_sub_ps(zero, x);
+      out[0] = _mm512_maskz_mov_ps(_knot_mask16(f), x);
+      out[1] = x;
+      out[2] = _mm512_mask_mov_ps(x, f, neg);
+      out[3] = _mm512_maskz_mov_ps(f, neg);
+    };
+    __m512 gp[4];
+    column(gv, a, gp);
+    for (int p = 0; p < 4; ++p) {
+      __m512 row[4];
+      column(gp[p], b, row);
+      for (int q = 0; q < 4; ++q) _mm512_mask_storeu_ps(m + (4 * p + q) * pstride + t, k, row[q]);
+    }
+  }
+  return _mm512_reduce_add_pd(_mm512_add_pd(sum_lo, sum_hi));
+}
+
+// Patch plane rows of at most 32 floats (tile columns <= 15): each padded row is two registers,
+// loaded straight from x with masks (no padded copy), and each of the 4 patch columns l of a tile
+// row is one permute of them (lane j = column 2 j + l).  The adjoint sums a padded row's
+// contributions in registers, spreading each patch column back with the inverse permute, and
+// writes the row of gx once.
+struct NarrowRows {
+  __m512i pick[4];               // 2 j + l, for permutex2var over the row's two halves
+  __m512i spread_lo[4], spread_hi[4];  // column q <- lane (q - l) / 2
+  __mmask16 has_lo[4], has_hi[4];      // column q = 2 j + l for a tile column j < wp
+  __mmask16 x_lo, x_hi;                // padded columns that hold x: [pw, pw + w)
+  __mmask16 tiles;                     // wp lanes
+  static bool fits(const ConvGeom& g, const Tiles& tl) { return tl.cols <= 32 && g.w <= 32 && g.pw <= 16; }
+  NarrowRows(const ConvGeom& g, const Tiles& tl) {
+    alignas(64) int32_t pk[16], slo[16], shi[16];
+    for (int l = 0; l < 4; ++l) {
+      uint32_t mlo = 0, mhi = 0;
+      for (int j = 0; j < 16; ++j) pk[j] = std::min(2 * j + l, 31);
+      for (int q = 0; q < 32; ++q) {
+        const int j = (q - l) / 2;
+        const bool on = q >= l && (q - l) % 2 == 0 && j < tl.wp;
+        (q < 16 ? slo[q] : shi[q - 16]) = on ? j : 0;
+        if (on) (q < 16 ? mlo : mhi) |= 1u << (q % 16);
+      }
+      pick[l] = _mm512_load_si512(pk);
+      spread_lo[l] = _mm512_load_si512(slo);
+      spread_hi[l] = _mm512_load_si512(shi);
+      has_lo[l] = __mmask16(mlo);
+      has_hi[l] = __mmask16(mhi);
+    }
+    uint32_t xm = 0;
+    for (int64_t q = 0; q < 32; ++q)
+      if (q >= g.pw && q < g.pw + g.w && q < tl.cols) xm |= 1u << q;
+    x_lo = __mmask16(xm & 0xFFFF);
+    x_hi = __mmask16(xm >> 16);
+    tiles = lanes(tl.wp);
+  }
+};
+
+// d[(4 k + l) tp + t] for one channel plane x (gather_patches of the padded plane).
+void gather_narrow(const float* x, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* d) {
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int k = 0; k < 4; ++k) {
+      const int64_t xr = 2 * i + k - g.ph;
+      __m512 lo = _mm512_setzero_ps(), hi = lo;
+      if (xr >= 0 && xr < g.h) {
+        const float* row = x + xr * g.w - g.pw;  // padded column q is row[q]; only x's columns are read
+        lo = _mm512_maskz_loadu_ps(nr.x_lo, row);
+        hi = _mm512_maskz_loadu_ps(nr.x_hi, row + 16);
+      }
+      for (int l = 0; l < 4; ++l)
+        _mm512_mask_storeu_ps(d + (4 * k + l) * tl.tp + i * tl.wp, nr.tiles, _mm512_permutex2var_ps(lo, nr.pick[l], hi));
+    }
+}
+
+// The adjoint: gx's plane from d, every element written (0 where no tile reads it).
+void scatter_narrow(const float* d, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* gx) {
+  alignas(64) float buf[64];
+  for (int64_t xr = 0; xr < g.h; ++xr) {
+    float* out = gx + xr * g.w;
+    const int64_t r = xr + g.ph;  // padded row
+    __m512 lo = _mm512_setzero_ps(), hi = lo;
+    for (int k = 0; k < 4; ++k) {
+      const int64_t i = (r - k) / 2;
+      if (r < k || (r - k) % 2 != 0 || i >= tl.hp) continue;
+      for (int l = 0; l < 4; ++l) {
+        const __m512 v = _mm512_maskz_loadu_ps(nr.tiles, d + (4 * k + l) * tl.tp + i * tl.wp);
+        lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps(nr.has_lo[l], nr.spread_lo[l], v));
+        hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps(nr.has_hi[l], nr.spread_hi[l], v));
+      }
+    }
+    _mm512_store_ps(buf, lo);
+    _mm512_store_ps(buf + 16, hi);
+    _mm512_store_ps(buf + 32, _mm512_setzero_ps());
+    _mm512_store_ps(buf + 48, _mm512_setzero_ps());
+    const float* src = buf + g.pw;  // x's column xq is padded column xq + pw
+    for (int64_t q = 0; q < g.w; q += 16) {
+      const __mmask16 m = lanes(g.w - q);
+      _mm512_mask_storeu_ps(out + q, m, _mm512_maskz_loadu_ps(m, src + q));
+    }
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+
+// V[xi][c][col0 + t] = (B^T d B)[xi] for each channel's tiles of one sample (x: c planes).
+// V's rows are ld long; C its channel count.
+template <class T>
+void input_transform(const T* x, const ConvGeom& g, const Tiles& tl, T* pad, T* d, T* V, int64_t ld) {
+  const int64_t tp = tl.tp, pstride = g.c * ld;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if constexpr (std::is_same_v<T, float>)
+    if (NarrowRows::fits(g, tl)) {
+      const NarrowRows nr(g, tl);
+      for (int64_t c = 0; c < g.c; ++c) {
+        gather_narrow(x + c * g.h * g.w, g, tl, nr, d);
+        patches_to_v(d, tp, V + c * ld, pstride);
+      }
+      return;
+    }
+#endif
+  for (int64_t c = 0; c < g.c; ++c) {
+    fill_pad(x + c * g.h * g.w, g, tl, pad);
+    gather_patches(pad, tl, d);
+    patches_to_v(d, tp, V + c * ld, pstride);
+  }
+}
+
+// The adjoint of input_transform for one sample: gx (c planes) = the input gradient from
+// dV[xi][c][col0 + t].  Every element of gx is written; those no tile reads get 0.
+template <class T>
+void input_transform_adjoint(const T* dV, const ConvGeom& g, const Tiles& tl, T* pad, T* d, int64_t ld, T* gx) {
+  const int64_t tp = tl.tp, pstride = g.c * ld;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if constexpr (std::is_same_v<T, float>)
+    if (NarrowRows::fits(g, tl)) {
+      const NarrowRows nr(g, tl);
+      for (int64_t c = 0; c < g.c; ++c) {
+        v_to_patches(dV + c * ld, pstride, tp, d);
+        scatter_narrow(d, g, tl, nr, gx + c * g.h * g.w);
+      }
+      return;
+    }
+#endif
+  for (int64_t c = 0; c < g.c; ++c) {
+    v_to_patches(dV + c * ld, pstride, tp, d);
+    scatter_patches(d, tl, pad);
+    T* plane = gx + c * g.h * g.w;
+    for (int64_t xr = 0; xr < g.h; ++xr) {
+      T* dst = plane + xr * g.w;
+      const int64_t r = xr + g.ph;
+      if (r >= tl.rows) {
+        std::fill(dst, dst + g.w, T(0));
+        continue;
+      }
+      const T* src = pad + r * tl.cols;
+      for (int64_t xq = 0; xq < g.w; ++xq) {
+        const int64_t q = xq + g.pw;
+        dst[xq] = q < tl.cols ? src[q] : T(0);
+      }
+    }
+  }
+}
+
+// U[xi][o][c] = (G w[o][c] G^T)[xi].
+template <class T>
+void weight_transform(const T* w, const ConvGeom& g, T* U) {
+  const int64_t OC = g.o * g.c;
+  for (int64_t oc = 0; oc < OC; ++oc) {
+    const T* k = w + oc * 9;
+    T r[4][3];  // G applied down each kernel column
+    for (int l = 0; l < 3; ++l) {
+      const T k0 = k[l], k1 = k[3 + l], k2 = k[6 + l];
+      r[0][l] = k0;
+      r[1][l] = T(0.5) * (k0 + k1 + k2);
+      r[2][l] = T(0.5) * (k0 - k1 + k2);
+      r[3][l] = k2;
+    }
+    for (int p = 0; p < 4; ++p) {  // and along each row
+      U[(4 * p + 0) * OC + oc] = r[p][0];
+      U[(4 * p + 1) * OC + oc] = T(0.5) * (r[p][0] + r[p][1] + r[p][2]);
+      U[(4 * p + 2) * OC + oc] = T(0.5) * (r[p][0] - r[p][1] + r[p][2]);
+      U[(4 * p + 3) * OC + oc] = r[p][2];
+    }
+  }
+}
+
+// The adjoint of weight_transform: gw[o][c] = G^T dU[.][o][c] G.
+template <class T>
+void weight_transform_adjoint(const T* dU, const ConvGeom& g, T* gw) {
+  const int64_t OC = g.o * g.c;
+  for (int64_t oc = 0; oc < OC; ++oc) {
+    T r[4][3];  // G^T applied along each row of dU
+    for (int p = 0; p < 4; ++p) {
+      const T u0 = dU[(4 * p) * OC + oc], u1 = dU[(4 * p + 1) * OC + oc];
+      const T u2 = dU[(4 * p + 2) * OC + oc], u3 = dU[(4 * p + 3) * OC + oc];
+      r[p][0] = u0 + T(0.5) * (u1 + u2);
+      r[p][1] = T(0.5) * (u1 - u2);
+      r[p][2] = T(0.5) * (u1 + u2) + u3;
+    }
+    T* k = gw + oc * 9;
+    for (int l = 0; l < 3; ++l) {  // and down each column
+      k[l] = r[0][l] + T(0.5) * (r[1][l] + r[2][l]);
+      k[3 + l] = T(0.5) * (r[1][l] - r[2][l]);
+      k[6 + l] = T(0.5) * (r[1][l] + r[2][l]) + r[3][l];
+    }
+  }
+}
+
+// One sample's outputs from M[xi][o][col0 + t]: Y = A^T M A per tile, + bias, ReLU, and the
+// 2x2 max with its tap (0 1 / 2 3; the first of equal values), into out / taps (o pooled planes).
+template <class T>
+void output_transform(const T* M, int64_t ld, const ConvGeom& g, const Tiles& tl, const T* b, T* out,
+                      uint8_t* taps) {
+  const int64_t tp = tl.tp, pstride = g.o * ld;
+  for (int64_t o = 0; o < g.o; ++o) {
+    m_to_pool(M + o * ld, pstride, tp, b ? b[o] : T(0), out + o * tp, taps + o * tp);
+  }
+}
+
+// One sample's dM[xi][o][col0 + t] = A dY A^T, dY the tile's 2x2 gradient: gout at the tap where
+// the pooled value is > 0, else nothing.  Adds the gradient's per-channel sums to bsum.
+template <class T>
+void output_transform_adjoint(const T* gout, const T* pooled, const uint8_t* taps, const ConvGeom& g,
+                              const Tiles& tl, T* dM, int64_t ld, double* bsum) {
+  const int64_t tp = tl.tp, pstride = g.o * ld;
+  for (int64_t o = 0; o < g.o; ++o) {
+    const double sum = pool_to_dm(gout + o * tp, pooled + o * tp, taps + o * tp, tp, dM + o * ld, pstride);
+    if (bsum) bsum[o] += sum;
+  }
+}
+
+template <class T>
+Tensor scratch(int64_t n) {
+  return empty({n}, {.dtype = dtype_v<T>});
+}
+
+}  // namespace
+
+bool supports(const ConvGeom& g) {
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.groups == 1 &&
+         g.oh >= 2 && g.ow >= 2 && g.ph >= 0 && g.pw >= 0;
+}
+
+bool applies(const ConvGeom& g) { return supports(g) && g.c >= kMinChannels; }
+
+template <class T>
+void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps) {
+  const Tiles tl(g);
+  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = tl.per_chunk;
+  Tensor ut = scratch<T>(16 * O * C);
+  T* U = ut.data_ptr<T>();
+  weight_transform(w, g, U);
+  const int64_t chunks = (g.n + S - 1) / S;
+  parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+    const int64_t cols = S * tl.tp;
+    Tensor buf = scratch<T>(16 * (C + O) * cols + tl.rows * tl.cols + 16 * tl.tp);
+    T* V = buf.data_ptr<T>();
+    T* M = V + 16 * C * cols;
+    T* pad = M + 16 * O * cols;
+    T* d = pad + tl.rows * tl.cols;
+    for (int64_t ch = cb; ch < ce; ++ch) {
+      const int64_t n0 = ch * S, n1 = std::min(g.n, n0 + S), ld = (n1 - n0) * tl.tp;
+      for (int64_t n = n0; n < n1; ++n) input_transform(x + n * C * HW, g, tl, pad, d, V + (n - n0) * tl.tp, ld);
+      for (int64_t xi = 0; xi < 16; ++xi)
+        gemm<T>(false, false, O, ld, C, T(1), U + xi * O * C, C, V + xi * C * ld, ld, T(0), M + xi * O * ld, ld);
+      for (int64_t n = n0; n < n1; ++n)
+        output_transform(M + (n - n0) * tl.tp, ld, g, tl, b, out + n * O * tl.tp, taps + n * O * tl.tp);
+    }
+  });
+}
+
+template <class T>
+void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
+                        const ConvGeom& g, T* gx, T* gw, T* gb) {
+  const Tiles tl(g);
+  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = tl.per_chunk, un = 16 * O * C;
+  if (g.n == 0) {
+    std::fill(gw, gw + O * C * 9, T(0));
+    if (gb) std::fill(gb, gb + O, T(0));
+    return;
+  }
+  Tensor ut = gx ? scratch<T>(un) : Tensor();
+  T* U = gx ? ut.data_ptr<T>() : nullptr;
+  if (gx) weight_transform(w, g, U);
+  // A fixed number of sample blocks (a function of n only), each summing its own dU; the
+  // partials are added in block order, so the result does not depend on the thread count.
+  const int64_t nblk = std::min<int64_t>(g.n, 8);
+  Tensor partial_t = scratch<T>(nblk * un);
+  T* partial = partial_t.data_ptr<T>();
+  std::vector<double> bias_partial(gb ? nblk * O : 0, 0.0);
+  parallel_for(0, nblk, 1, [&](int64_t bb, int64_t be) {
+    const int64_t cols = S * tl.tp;
+    Tensor buf = scratch<T>(16 * (C + O) * cols + tl.rows * tl.cols + 16 * tl.tp);
+    T* V = buf.data_ptr<T>();  // V, then dV once the weight gradient has used V
+    T* dM = V + 16 * C * cols;
+    T* pad = dM + 16 * O * cols;
+    T* d = pad + tl.rows * tl.cols;
+    for (int64_t blk = bb; blk < be; ++blk) {
+      T* acc = partial + blk * un;
+      double* bsum = gb ? bias_partial.data() + blk * O : nullptr;
+      const int64_t b0 = g.n * blk / nblk, b1 = g.n * (blk + 1) / nblk;
+      for (int64_t n0 = b0; n0 < b1; n0 += S) {
+        const int64_t n1 = std::min(b1, n0 + S), ld = (n1 - n0) * tl.tp;
+        for (int64_t n = n0; n < n1; ++n) {
+          const int64_t at = n * O * tl.tp;
+          output_transform_adjoint(gout + at, pooled + at, taps + at, g, tl, dM + (n - n0) * tl.tp, ld, bsum);
+          input_transform(x + n * C * HW, g, tl, pad, d, V + (n - n0) * tl.tp, ld);
+        }
+        const T beta = n0 == b0 ? T(0) : T(1);
+        for (int64_t xi = 0; xi < 16; ++xi)
+          gemm<T>(false, true, O, C, ld, T(1), dM + xi * O * ld, ld, V + xi * C * ld, ld, beta, acc + xi * O * C, C);
+        if (!gx) continue;
+        for (int64_t xi = 0; xi < 16; ++xi)
+          gemm<T>(true, false, C, ld, O, T(1), U + xi * O * C, C, dM + xi * O * ld, ld, T(0), V + xi * C * ld, ld);
+        for (int64_t n = n0; n < n1; ++n)
+          input_transform_adjoint(V + (n - n0) * tl.tp, g, tl, pad, d, ld, gx + n * C * HW);
+      }
+    }
+  });
+  for (int64_t blk = 1; blk < nblk; ++blk) {
+    const T* p = partial + blk * un;
+    for (int64_t i = 0; i < un; ++i) partial[i] += p[i];
+  }
+  weight_transform_adjoint(partial, g, gw);
+  if (gb)
+    for (int64_t o = 0; o < O; ++o) {
+      double sum = 0;
+      for (int64_t blk = 0; blk < nblk; ++blk) sum += bias_partial[blk * O + o];
+      gb[o] = static_cast<T>(sum);
+    }
+}
+
+template void relu_pool_forward<float>(const float*, const float*, const float*, const ConvGeom&, float*, uint8_t*);
+template void relu_pool_forward<double>(const double*, const double*, const double*, const ConvGeom&, double*,
+                                        uint8_t*);
+template void relu_pool_backward<float>(const float*, const float*, const uint8_t*, const float*, const float*,
+                                        const ConvGeom&, float*, float*, float*);
+template void relu_pool_backward<double>(const double*, const double*, const uint8_t*, const double*, const double*,
+                                         const ConvGeom&, double*, double*, double*);
+
+}  // namespace koan::kernels::winograd

@@ -1,0 +1,41 @@
+// Winograd F(2x2, 3x3) for the fused convolution + ReLU + 2x2 max pooling of kernels/conv.h.
+// Internal to the CPU kernels: conv.cpp calls it when applies(g), or when a test asks for it.
+//
+// A 2x2 block of convolution outputs is exactly one pooling window, so the pooled plane is the
+// grid of Winograd tiles: tile (i, j) reads the 4x4 input patch at rows 2i - ph.., columns
+// 2j - pw.., and its four outputs are pooled at once.  Per output the products cost 16 / 4
+// multiply-adds per (o, c) pair instead of 9, and only the 2 * (oh / 2) x 2 * (ow / 2) outputs the
+// pooling reads are computed (the seed CNN's second layer: 100 of 121), so the three products of a
+// training step shrink from 2.23 to 0.82 million multiply-adds per sample.  They run as 16
+// independent GEMMs, one per point of the 4x4 transform space, over a chunk of samples' tiles.
+//
+// The backward passes are the exact adjoints of the forward's linear maps (transposed transforms,
+// transposed GEMMs), so the gradients are those of the function computed, as with im2col.  Values
+// differ from the im2col path by rounding only (F(2x2, 3x3)'s transforms have coefficients 1 and
+// 1/2); tests compare the two at float32 and float64 tolerances, and gradcheck runs in float64.
+#pragma once
+#include <cstdint>
+
+#include "koan/kernels/conv.h"
+
+namespace koan::kernels::winograd {
+
+// 3x3 kernel, unit stride and dilation, one group, and enough input channels that the 16 small
+// GEMMs and the transforms beat im2col (measured: see winograd.cpp).
+bool applies(const ConvGeom& g);
+// The shapes it can compute at all (applies without the channel threshold); tests force it there.
+bool supports(const ConvGeom& g);
+
+// out, taps (n, o, oh / 2, ow / 2) = max_pool2d(relu(conv(x, w) + b), 2) with max_pool2d's taps
+// (the first of equal values).  b may be null.
+template <class T>
+void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps);
+
+// Its first-order backward from the pooled gradient gout: gw always, gx and gb where not null.
+// The gradient reaches the tap of each window whose pooled value is > 0 (the ReLU's mask there).
+// Summed in a fixed order of sample blocks, so the result does not depend on the thread count.
+template <class T>
+void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
+                        const ConvGeom& g, T* gx, T* gw, T* gb);
+
+}  // namespace koan::kernels::winograd

@@ -1,0 +1,135 @@
+// The Winograd F(2x2, 3x3) path of the fused convolution + ReLU + 2x2 max pooling
+// (kernels/cpu/winograd.h) against its im2col path, which equals the unfused ops bit for bit:
+// forward values and taps, and the backward's three gradients, in float32 and float64.
+// Geometries cover padding (none, "same", wider than the kernel's reach, one side only), odd
+// sizes whose last row or column the pooling leaves out, several chunks of samples with a short
+// last one, and planes of more tiles than a chunk holds.  The op-level parity with PyTorch and the
+// float64 gradcheck run through this path too (conv_rows.cpp, 8 input channels).
+#include "koan/kernels/conv.h"
+#include "support/testing.h"
+
+namespace koan {
+namespace {
+using kernels::ConvAlgo;
+using kernels::ConvGeom;
+
+ConvGeom geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t o, int64_t ph, int64_t pw) {
+  ConvGeom g{.n = n, .c = c, .h = h, .w = w, .o = o, .kh = 3, .kw = 3};
+  g.ph = ph;
+  g.pw = pw;
+  g.oh = h + 2 * ph - 2;
+  g.ow = w + 2 * pw - 2;
+  return g;
+}
+
+const ConvGeom kGeoms[] = {
+    geom(9, 8, 13, 13, 6, 0, 0),   // the seed CNN's second layer, narrower; 2 chunks, the last of 1 sample
+    geom(2, 8, 8, 10, 5, 1, 1),    // "same": 8x10 -> 4x5
+    geom(3, 9, 7, 9, 4, 0, 0),     // 5x7 -> 2x3: the last row and column left out
+    geom(2, 8, 6, 5, 3, 2, 2),     // padding wider than the kernel's reach
+    geom(2, 8, 9, 8, 4, 0, 1),     // padding on the columns only
+    geom(3, 10, 30, 30, 4, 1, 1),  // 225 tiles a plane: more than a chunk
+    geom(2, 8, 9, 40, 3, 1, 1),    // rows wider than the AVX-512 path's 32 columns
+};
+
+struct Fused {
+  Tensor out, taps;
+};
+
+Fused forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, ConvAlgo algo) {
+  Fused f{empty({g.n, g.o, g.oh / 2, g.ow / 2}, {.dtype = x.dtype()}),
+          empty({g.n, g.o, g.oh / 2, g.ow / 2}, {.dtype = DType::UInt8})};
+  kernels::conv2d_relu_pool2x2_forward(x, w, b, g, f.out, f.taps, algo);
+  return f;
+}
+
+struct Grads {
+  Tensor gx, gw, gb;
+};
+
+Grads backward(const Tensor& gout, const Fused& f, const Tensor& x, const Tensor& w, const ConvGeom& g,
+               ConvAlgo algo, bool want_x = true, bool want_b = true) {
+  Grads r{want_x ? full_like(x, 7.0) : Tensor(), full_like(w, 7.0), want_b ? empty({g.o}, {.dtype = x.dtype()}) : Tensor()};
+  kernels::conv2d_relu_pool2x2_backward(gout, f.out, f.taps, x, w, g, r.gx, r.gw, r.gb, algo);
+  return r;
+}
+
+TEST(Winograd, MatchesIm2col) {
+  Generator gen(11);
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    const double rtol = dt == DType::Float32 ? 2e-5 : 1e-12, atol = dt == DType::Float32 ? 2e-5 : 1e-12;
+    for (const ConvGeom& g : kGeoms) {
+      SCOPED_TRACE(str(name(dt), " n", g.n, " c", g.c, " ", g.h, "x", g.w, " o", g.o, " p", g.ph, ",", g.pw));
+      ASSERT_TRUE(kernels::conv2d_winograd_supports(g));
+      Tensor x = randn({g.n, g.c, g.h, g.w}, {.dtype = dt}, &gen);
+      Tensor w = mul(randn({g.o, g.c, 3, 3}, {.dtype = dt}, &gen), 0.3);
+      Tensor b = mul(randn({g.o}, {.dtype = dt}, &gen), 0.5);
+      const Fused ref = forward(x, w, b, g, ConvAlgo::im2col);
+      const Fused win = forward(x, w, b, g, ConvAlgo::winograd);
+      EXPECT_TRUE(testing::close(win.out, ref.out, rtol, atol));
+      EXPECT_TRUE(equal(win.taps, ref.taps));
+      // Some windows all negative (pooled 0: no gradient), most not.
+      const double zeros = sum(eq(ref.out, 0.0)).item<double>() / double(ref.out.numel());
+      EXPECT_GT(zeros, 0.02);
+      EXPECT_LT(zeros, 0.6);
+
+      Tensor gout = randn(ref.out.shape(), {.dtype = dt}, &gen);
+      const Grads gr = backward(gout, ref, x, w, g, ConvAlgo::im2col);
+      const Grads gw = backward(gout, ref, x, w, g, ConvAlgo::winograd);
+      EXPECT_TRUE(testing::close(gw.gx, gr.gx, rtol, atol)) << "input gradient";
+      EXPECT_TRUE(testing::close(gw.gw, gr.gw, rtol, atol)) << "weight gradient";
+      EXPECT_TRUE(testing::close(gw.gb, gr.gb, rtol, atol)) << "bias gradient";
+      // The weight gradient alone (conv after the input layer), and no bias.
+      const Grads only_w = backward(gout, ref, x, w, g, ConvAlgo::winograd, false, false);
+      EXPECT_TRUE(equal(only_w.gw, gw.gw));
+      // No bias in the forward.
+      EXPECT_TRUE(testing::close(forward(x, w, Tensor(), g, ConvAlgo::winograd).out,
+                                 forward(x, w, Tensor(), g, ConvAlgo::im2col).out, rtol, atol));
+    }
+  }
+}
+
+TEST(Winograd, SameResultAtAnyThreadCount) {
+  Generator gen(12);
+  const ConvGeom g = geom(21, 16, 13, 13, 8, 0, 0);  // 3 chunks; 8 blocks of 2-3 samples
+  Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
+  Tensor b = randn({g.o}, {}, &gen);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    Fused f = forward(x, w, b, g, ConvAlgo::winograd);
+    Grads r = backward(ones_like(f.out), f, x, w, g, ConvAlgo::winograd);
+    return std::vector<Tensor>{f.out, f.taps, r.gx, r.gw, r.gb};
+  };
+  auto one = run(1), two = run(2);
+  set_num_threads(2);
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
+}
+
+TEST(Winograd, EmptyBatchZeroesTheGradients) {
+  const ConvGeom g = geom(0, 8, 6, 6, 3, 0, 0);
+  Tensor x = empty({0, 8, 6, 6}), w = randn({3, 8, 3, 3});
+  Fused f{empty({0, 3, 2, 2}), empty({0, 3, 2, 2}, {.dtype = DType::UInt8})};
+  Grads r = backward(empty({0, 3, 2, 2}), f, x, w, g, ConvAlgo::winograd);
+  EXPECT_TRUE(equal(r.gw, zeros_like(w)));
+  EXPECT_TRUE(equal(r.gb, zeros({3})));
+}
+
+TEST(Winograd, AppliesToThreeByThreeKernelsWithEnoughChannels) {
+  ConvGeom seed = geom(64, 32, 13, 13, 64, 0, 0);
+  EXPECT_TRUE(kernels::conv2d_winograd_supports(seed));
+  ConvGeom first = geom(64, 1, 28, 28, 32, 0, 0);  // supported, but im2col is faster with 1 channel
+  EXPECT_TRUE(kernels::conv2d_winograd_supports(first));
+  ConvGeom strided = seed;
+  strided.sh = 2;
+  strided.oh = 6;
+  EXPECT_FALSE(kernels::conv2d_winograd_supports(strided));
+  ConvGeom grouped = seed;
+  grouped.groups = 2;
+  EXPECT_FALSE(kernels::conv2d_winograd_supports(grouped));
+  ConvGeom five = seed;
+  five.kh = five.kw = 5;
+  EXPECT_FALSE(kernels::conv2d_winograd_supports(five));
+}
+
+}  // namespace
+}  // namespace koan
