@@ -52,7 +52,8 @@ TEST(Sequential, SummaryShowsEveryLayer) {
 }
 
 // Conv2d(relu) then MaxPool2d(2) runs as one kernel (conv2d_relu_max_pool2d) with the same
-// values and gradients; a forward hook on either layer, or any other pooling, keeps them apart.
+// values and gradients (up to rounding: a 3x3 kernel takes the fused kernel's direct 2x2-tile
+// path); a forward hook on either layer, or any other pooling, keeps them apart.
 TEST(Sequential, FusesConvReluWithATwoByTwoMaxPool) {
   auto build = [](nn::MaxPool2dOptions pool) {
     manual_seed(5);
@@ -71,8 +72,8 @@ TEST(Sequential, FusesConvReluWithATwoByTwoMaxPool) {
   Tensor xp = x.detach().requires_grad_();
   Tensor yp = max_pool2d(conv2d_relu(xp, conv->weight, conv->bias), 2);
   auto gp = autograd::grad({sum(mul(yp, yp))}, {xp, conv->weight, conv->bias});
-  EXPECT_TRUE(testing::close(y, yp, 0, 0));
-  for (size_t i = 0; i < g.size(); ++i) EXPECT_TRUE(testing::close(g[i], gp[i], 0, 0)) << i;
+  EXPECT_TRUE(testing::close(y, yp, 1e-5, 1e-6));
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_TRUE(testing::close(g[i], gp[i], 1e-5, 1e-6)) << i;
 
   Shape seen;
   size_t id = conv->register_forward_hook([&](nn::Module&, const Tensor&, const Tensor& out) { seen = out.shape(); });

@@ -40,18 +40,19 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
 // for bit; gb is summed in double, per sample and then per block of samples.
 void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
                      const Tensor& gx, const Tensor& gw, const Tensor& gb);
-// How the fused convolution + ReLU + pooling computes its products.  automatic takes Winograd
-// F(2x2, 3x3) (kernels/cpu/winograd.h) for 3x3 kernels with unit stride and dilation, one group
-// and at least 8 input channels, im2col otherwise; tests name one to compare the two.
-enum class ConvAlgo { automatic, im2col, winograd };
-// Whether winograd can compute geometry g (3x3, unit stride and dilation, one group).
+// How the fused convolution + ReLU + pooling computes its products.  For 3x3 kernels with unit
+// stride and dilation and one group, automatic takes Winograd F(2x2, 3x3) (kernels/cpu/
+// winograd.h) from 8 input channels up and direct 2x2 tiles (kernels/cpu/conv3x3_direct.h)
+// below; im2col otherwise.  Tests name one to compare them.
+enum class ConvAlgo { automatic, im2col, winograd, direct };
+// Whether winograd and direct can compute geometry g (3x3, unit stride and dilation, one group).
 bool conv2d_winograd_supports(const ConvGeom& g);
 
 // out = max_pool2d(relu(conv(x, w) + bias), 2), and the pooling's uint8 taps as max_pool2d
 // writes them (out and taps (n, o, oh / 2, ow / 2); g.oh, g.ow >= 2).  Each sample's convolution
 // output is pooled while it is in cache and never stored: the full-size activation is neither
 // written, read back by the pooling, nor kept for the backward.  With im2col, equal bit for bit
-// to conv2d_forward(relu) followed by max_pool2d; with winograd, equal up to rounding.
+// to conv2d_forward(relu) followed by max_pool2d; with winograd or direct, equal up to rounding.
 void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
                                  const Tensor& out, const Tensor& taps, ConvAlgo algo = ConvAlgo::automatic);
 // Its first-order backward from the pooled gradient gout, the pooled output and the taps: the

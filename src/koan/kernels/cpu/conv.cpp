@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "koan/core/parallel.h"
+#include "koan/kernels/cpu/conv3x3_direct.h"
 #include "koan/kernels/cpu/im2col_narrow.h"
 #include "koan/kernels/cpu/loops.h"
 #include "koan/kernels/cpu/pool2x2.h"
@@ -418,10 +419,11 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
 bool conv2d_winograd_supports(const ConvGeom& g) { return winograd::supports(g); }
 
 namespace {
-bool use_winograd(const ConvGeom& g, ConvAlgo algo) {
-  if (algo == ConvAlgo::automatic) return winograd::applies(g);
+ConvAlgo pick(const ConvGeom& g, ConvAlgo algo) {
+  if (algo == ConvAlgo::automatic)
+    return winograd::applies(g) ? ConvAlgo::winograd : winograd::supports(g) ? ConvAlgo::direct : ConvAlgo::im2col;
   KOAN_ASSERT(algo == ConvAlgo::im2col || winograd::supports(g));
-  return algo == ConvAlgo::winograd;
+  return algo;
 }
 }  // namespace
 
@@ -431,10 +433,13 @@ void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor&
   KOAN_ASSERT(taps.dtype() == DType::UInt8 && out.numel() == taps.numel() && g.oh >= 2 && g.ow >= 2);
   KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
   if (out.numel() == 0) return;
-  const bool wino = use_winograd(g, algo);
+  const ConvAlgo how = pick(g, algo);
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d", [&]<class T>() {
     uint8_t* tp = base_ptr<uint8_t>(taps) + taps.offset();
-    if (wino) return winograd::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp);
+    if (how == ConvAlgo::winograd)
+      return winograd::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp);
+    if (how == ConvAlgo::direct)
+      return direct3x3::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp);
     forward_impl<T>(x, w, bias, g, Tensor(), true, {mut_ptr<T>(out), tp, g.oh / 2, g.ow / 2});
   });
 }
@@ -446,13 +451,17 @@ void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, cons
               gw.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
   KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
-  const bool wino = use_winograd(g, algo);
+  const ConvAlgo how = pick(g, algo);
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d backward", [&]<class T>() {
     uint8_t* tp = base_ptr<uint8_t>(taps) + taps.offset();
-    if (wino)
-      return winograd::relu_pool_backward<T>(ptr<T>(gout), ptr<T>(pooled), tp, ptr<T>(x), ptr<T>(w), g,
-                                             gx.defined() ? mut_ptr<T>(gx) : nullptr, mut_ptr<T>(gw),
-                                             gb.defined() ? mut_ptr<T>(gb) : nullptr);
+    T* gxp = gx.defined() ? mut_ptr<T>(gx) : nullptr;
+    T* gbp = gb.defined() ? mut_ptr<T>(gb) : nullptr;
+    if (how == ConvAlgo::winograd)
+      return winograd::relu_pool_backward<T>(ptr<T>(gout), ptr<T>(pooled), tp, ptr<T>(x), ptr<T>(w), g, gxp,
+                                             mut_ptr<T>(gw), gbp);
+    if (how == ConvAlgo::direct)
+      return direct3x3::relu_pool_backward<T>(ptr<T>(gout), ptr<T>(pooled), tp, ptr<T>(x), ptr<T>(w), g, gxp,
+                                              mut_ptr<T>(gw), gbp);
     backward_impl<T>(gout, Tensor(), x, w, g, gx, gw, gb, {ptr<T>(pooled), tp, g.oh / 2, g.ow / 2});
   });
 }

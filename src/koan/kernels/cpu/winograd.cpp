@@ -10,9 +10,7 @@
 //
 // Layout of a chunk: S samples' tiles side by side, t = s * tiles + i * (ow / 2) + j, so each
 // sample's tiles are its pooled plane in order.  The transforms loop over a sample's tiles as
-// the innermost index, with contiguous loads and stores the compiler vectorises; the 4x4 patches
-// are first gathered from a zero-padded copy of the channel plane (a few hundred scalar moves per
-// channel, small beside the products).
+// the innermost index; the 4x4 patches are gathered per channel first (pool_tiles.h).
 #include "koan/kernels/cpu/winograd.h"
 
 #include <immintrin.h>
@@ -22,11 +20,16 @@
 #include <vector>
 
 #include "koan/core/parallel.h"
+#include "koan/kernels/cpu/pool_tiles.h"
 #include "koan/kernels/gemm.h"
 #include "koan/tensor/tensor.h"
 
 namespace koan::kernels::winograd {
 namespace {
+using pool_tiles::Tiles;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+using pool_tiles::lanes;
+#endif
 
 // Below this many input channels the transforms cost more than the products save (the seed
 // CNN's first layer has 1; its second, 32).
@@ -35,60 +38,7 @@ constexpr int64_t kMinChannels = 8;
 // 100 columns 116, 1 600 columns 100-120), and a chunk's V and M (1.2 MB at 32 -> 64 channels) stay
 // in a core's L2.
 constexpr int64_t kChunkTiles = 200;
-
-struct Tiles {
-  int64_t hp, wp, tp;  // tile rows and columns (the pooled plane), tiles per sample
-  int64_t rows, cols;  // the zero-padded patch plane the tiles read: 2 hp + 2 by 2 wp + 2
-  int64_t per_chunk;   // samples per chunk
-  explicit Tiles(const ConvGeom& g)
-      : hp(g.oh / 2), wp(g.ow / 2), tp(hp * wp), rows(2 * hp + 2), cols(2 * wp + 2),
-        per_chunk(std::max<int64_t>(1, kChunkTiles / std::max<int64_t>(tp, 1))) {}
-};
-
-// pad[r][q] = x[r - ph][q - pw], zero outside the plane.
-template <class T>
-void fill_pad(const T* __restrict x, const ConvGeom& g, const Tiles& tl, T* __restrict pad) {
-  const int64_t qlo = std::clamp<int64_t>(g.pw, 0, tl.cols), qhi = std::clamp<int64_t>(g.w + g.pw, qlo, tl.cols);
-  for (int64_t r = 0; r < tl.rows; ++r) {
-    T* dst = pad + r * tl.cols;
-    const int64_t xr = r - g.ph;
-    if (xr < 0 || xr >= g.h) {
-      std::fill(dst, dst + tl.cols, T(0));
-      continue;
-    }
-    const T* src = x + xr * g.w - g.pw;
-    std::fill(dst, dst + qlo, T(0));
-    for (int64_t q = qlo; q < qhi; ++q) dst[q] = src[q];
-    std::fill(dst + qhi, dst + tl.cols, T(0));
-  }
-}
-
-// d[(4 k + l) tiles + t] = pad[2 i + k][2 j + l] for tile t = (i, j).
-template <class T>
-void gather_patches(const T* __restrict pad, const Tiles& tl, T* __restrict d) {
-  for (int64_t i = 0; i < tl.hp; ++i)
-    for (int k = 0; k < 4; ++k) {
-      const T* row = pad + (2 * i + k) * tl.cols;
-      for (int l = 0; l < 4; ++l) {
-        T* dst = d + (4 * k + l) * tl.tp + i * tl.wp;
-        for (int64_t j = 0; j < tl.wp; ++j) dst[j] = row[2 * j + l];
-      }
-    }
-}
-
-// The adjoint of gather_patches: pad[2 i + k][2 j + l] += d[(4 k + l) tiles + t], pad zeroed first.
-template <class T>
-void scatter_patches(const T* __restrict d, const Tiles& tl, T* __restrict pad) {
-  std::fill(pad, pad + tl.rows * tl.cols, T(0));
-  for (int64_t i = 0; i < tl.hp; ++i)
-    for (int k = 0; k < 4; ++k) {
-      T* row = pad + (2 * i + k) * tl.cols;
-      for (int l = 0; l < 4; ++l) {
-        const T* src = d + (4 * k + l) * tl.tp + i * tl.wp;
-        for (int64_t j = 0; j < tl.wp; ++j) row[2 * j + l] += src[j];
-      }
-    }
-}
+int64_t samples_per_chunk(const Tiles& tl) { return std::max<int64_t>(1, kChunkTiles / std::max<int64_t>(tl.tp, 1)); }
 
 // The four per-tile maps, over one channel's tiles t in [0, tp): scalar here, AVX-512 for
 // float32 below (GCC does not vectorise them: 16 strided streams per tile).
@@ -153,13 +103,9 @@ void m_to_pool(const T* m, int64_t pstride, int64_t tp, T bo, T* po, uint8_t* pt
       y[2 * a] = r[a][0] + r[a][1] + r[a][2] + bo;
       y[2 * a + 1] = r[a][1] - r[a][2] - r[a][3] + bo;
     }
-    T best = y[0] > T(0) ? y[0] : T(0);
-    uint8_t tap = 0;
-    for (int k = 1; k < 4; ++k) {
-      const T v = y[k] > T(0) ? y[k] : T(0);
-      tap = v > best ? uint8_t(k) : tap;
-      best = v > best ? v : best;
-    }
+    T best;
+    uint8_t tap;
+    pool_tiles::relu_pool4(y, best, tap);
     po[t] = best;
     pt[t] = tap;
   }
@@ -190,7 +136,6 @@ double pool_to_dm(const T* go, const T* po, const uint8_t* pt, int64_t tp, T* m,
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-inline __mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
 template <>
 void patches_to_v<float>(const float* d, int64_t tp, float* v, int64_t pstride) {
@@ -239,7 +184,7 @@ void v_to_patches<float>(const float* v, int64_t pstride, int64_t tp, float* d) 
 
 template <>
 void m_to_pool<float>(const float* m, int64_t pstride, int64_t tp, float bo, float* po, uint8_t* pt) {
-  const __m512 bias = _mm512_set1_ps(bo), zero = _mm512_setzero_ps();
+  const __m512 bias = _mm512_set1_ps(bo);
   for (int64_t t = 0; t < tp; t += 16) {
     const __mmask16 k = lanes(tp - t);
     __m512 r[2][4];
@@ -254,31 +199,20 @@ void m_to_pool<float>(const float* m, int64_t pstride, int64_t tp, float bo, flo
       y[2 * a] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[a][0], r[a][1]), r[a][2]), bias);
       y[2 * a + 1] = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[a][1], r[a][2]), r[a][3]), bias);
     }
-    __m512 best = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[0], zero, _CMP_GT_OQ), y[0]);
-    __m512i tap = _mm512_setzero_si512();
-    for (int j = 1; j < 4; ++j) {
-      const __m512 v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[j], zero, _CMP_GT_OQ), y[j]);
-      const __mmask16 gt = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
-      best = _mm512_mask_mov_ps(best, gt, v);
-      tap = _mm512_mask_mov_epi32(tap, gt, _mm512_set1_epi32(j));
-    }
-    _mm512_mask_storeu_ps(po + t, k, best);
-    _mm512_mask_cvtepi32_storeu_epi8(pt + t, k, tap);
+    pool_tiles::relu_pool4(y, k, po + t, pt + t);
   }
 }
 
 template <>
 double pool_to_dm<float>(const float* go, const float* po, const uint8_t* pt, int64_t tp, float* m, int64_t pstride) {
   const __m512 zero = _mm512_setzero_ps();
-  __m512d sum_lo = _mm512_setzero_pd(), sum_hi = _mm512_setzero_pd();
+  pool_tiles::DoubleSum sum;
   for (int64_t t = 0; t < tp; t += 16) {
     const __mmask16 k = lanes(tp - t);
-    const __m512 pooled = _mm512_maskz_loadu_ps(k, po + t);
-    const __m512 gv = _mm512_maskz_loadu_ps(_mm512_cmp_ps_mask(pooled, zero, _CMP_GT_OQ) & k, go + t);
-    sum_lo = _mm512_add_pd(sum_lo, _mm512_cvtps_pd(_mm512_castps512_ps256(gv)));
-    sum_hi = _mm512_add_pd(sum_hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(gv), 1))));
-    const __m512i tap = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, pt + t));
-    const __mmask16 a = _mm512_test_epi32_mask(tap, _mm512_set1_epi32(2)), b = _mm512_test_epi32_mask(tap, _mm512_set1_epi32(1));
+    const pool_tiles::TileGrad tg(go + t, po + t, pt + t, k);
+    const __m512 gv = tg.g;
+    const __mmask16 a = tg.row1, b = tg.col1;
+    sum.add(gv);
     // gv times A^T's column: (1, 1, 1, 0) where the flag is clear, (0, 1, -1, -1) where set.
     auto column = [&](__m512 x, __mmask16 f, __m512 out[4]) {
       const __m512 neg = _mm512_sub_ps(zero, x);
@@ -295,149 +229,30 @@ double pool_to_dm<float>(const float* go, const float* po, const uint8_t* pt, in
       for (int q = 0; q < 4; ++q) _mm512_mask_storeu_ps(m + (4 * p + q) * pstride + t, k, row[q]);
     }
   }
-  return _mm512_reduce_add_pd(_mm512_add_pd(sum_lo, sum_hi));
+  return sum.total();
 }
 
-// Patch plane rows of at most 32 floats (tile columns <= 15): each padded row is two registers,
-// loaded straight from x with masks (no padded copy), and each of the 4 patch columns l of a tile
-// row is one permute of them (lane j = column 2 j + l).  The adjoint sums a padded row's
-// contributions in registers, spreading each patch column back with the inverse permute, and
-// writes the row of gx once.
-struct NarrowRows {
-  __m512i pick[4];               // 2 j + l, for permutex2var over the row's two halves
-  __m512i spread_lo[4], spread_hi[4];  // column q <- lane (q - l) / 2
-  __mmask16 has_lo[4], has_hi[4];      // column q = 2 j + l for a tile column j < wp
-  __mmask16 x_lo, x_hi;                // padded columns that hold x: [pw, pw + w)
-  __mmask16 tiles;                     // wp lanes
-  static bool fits(const ConvGeom& g, const Tiles& tl) { return tl.cols <= 32 && g.w <= 32 && g.pw <= 16; }
-  NarrowRows(const ConvGeom& g, const Tiles& tl) {
-    alignas(64) int32_t pk[16], slo[16], shi[16];
-    for (int l = 0; l < 4; ++l) {
-      uint32_t mlo = 0, mhi = 0;
-      for (int j = 0; j < 16; ++j) pk[j] = std::min(2 * j + l, 31);
-      for (int q = 0; q < 32; ++q) {
-        const int j = (q - l) / 2;
-        const bool on = q >= l && (q - l) % 2 == 0 && j < tl.wp;
-        (q < 16 ? slo[q] : shi[q - 16]) = on ? j : 0;
-        if (on) (q < 16 ? mlo : mhi) |= 1u << (q % 16);
-      }
-      pick[l] = _mm512_load_si512(pk);
-      spread_lo[l] = _mm512_load_si512(slo);
-      spread_hi[l] = _mm512_load_si512(shi);
-      has_lo[l] = __mmask16(mlo);
-      has_hi[l] = __mmask16(mhi);
-    }
-    uint32_t xm = 0;
-    for (int64_t q = 0; q < 32; ++q)
-      if (q >= g.pw && q < g.pw + g.w && q < tl.cols) xm |= 1u << q;
-    x_lo = __mmask16(xm & 0xFFFF);
-    x_hi = __mmask16(xm >> 16);
-    tiles = lanes(tl.wp);
-  }
-};
-
-// d[(4 k + l) tp + t] for one channel plane x (gather_patches of the padded plane).
-void gather_narrow(const float* x, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* d) {
-  for (int64_t i = 0; i < tl.hp; ++i)
-    for (int k = 0; k < 4; ++k) {
-      const int64_t xr = 2 * i + k - g.ph;
-      __m512 lo = _mm512_setzero_ps(), hi = lo;
-      if (xr >= 0 && xr < g.h) {
-        const float* row = x + xr * g.w - g.pw;  // padded column q is row[q]; only x's columns are read
-        lo = _mm512_maskz_loadu_ps(nr.x_lo, row);
-        hi = _mm512_maskz_loadu_ps(nr.x_hi, row + 16);
-      }
-      for (int l = 0; l < 4; ++l)
-        _mm512_mask_storeu_ps(d + (4 * k + l) * tl.tp + i * tl.wp, nr.tiles, _mm512_permutex2var_ps(lo, nr.pick[l], hi));
-    }
-}
-
-// The adjoint: gx's plane from d, every element written (0 where no tile reads it).
-void scatter_narrow(const float* d, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* gx) {
-  alignas(64) float buf[64];
-  for (int64_t xr = 0; xr < g.h; ++xr) {
-    float* out = gx + xr * g.w;
-    const int64_t r = xr + g.ph;  // padded row
-    __m512 lo = _mm512_setzero_ps(), hi = lo;
-    for (int k = 0; k < 4; ++k) {
-      const int64_t i = (r - k) / 2;
-      if (r < k || (r - k) % 2 != 0 || i >= tl.hp) continue;
-      for (int l = 0; l < 4; ++l) {
-        const __m512 v = _mm512_maskz_loadu_ps(nr.tiles, d + (4 * k + l) * tl.tp + i * tl.wp);
-        lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps(nr.has_lo[l], nr.spread_lo[l], v));
-        hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps(nr.has_hi[l], nr.spread_hi[l], v));
-      }
-    }
-    _mm512_store_ps(buf, lo);
-    _mm512_store_ps(buf + 16, hi);
-    _mm512_store_ps(buf + 32, _mm512_setzero_ps());
-    _mm512_store_ps(buf + 48, _mm512_setzero_ps());
-    const float* src = buf + g.pw;  // x's column xq is padded column xq + pw
-    for (int64_t q = 0; q < g.w; q += 16) {
-      const __mmask16 m = lanes(g.w - q);
-      _mm512_mask_storeu_ps(out + q, m, _mm512_maskz_loadu_ps(m, src + q));
-    }
-  }
-}
 #pragma GCC diagnostic pop
 #endif
 
 // V[xi][c][col0 + t] = (B^T d B)[xi] for each channel's tiles of one sample (x: c planes).
-// V's rows are ld long; C its channel count.
+// V's rows are ld long.
 template <class T>
-void input_transform(const T* x, const ConvGeom& g, const Tiles& tl, T* pad, T* d, T* V, int64_t ld) {
-  const int64_t tp = tl.tp, pstride = g.c * ld;
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-  if constexpr (std::is_same_v<T, float>)
-    if (NarrowRows::fits(g, tl)) {
-      const NarrowRows nr(g, tl);
-      for (int64_t c = 0; c < g.c; ++c) {
-        gather_narrow(x + c * g.h * g.w, g, tl, nr, d);
-        patches_to_v(d, tp, V + c * ld, pstride);
-      }
-      return;
-    }
-#endif
+void input_transform(const T* x, const ConvGeom& g, const Tiles& tl, const pool_tiles::NarrowFor<T>& nr, T* pad, T* d,
+                     T* V, int64_t ld) {
   for (int64_t c = 0; c < g.c; ++c) {
-    fill_pad(x + c * g.h * g.w, g, tl, pad);
-    gather_patches(pad, tl, d);
-    patches_to_v(d, tp, V + c * ld, pstride);
+    pool_tiles::gather(x + c * g.h * g.w, g, tl, nr.get(), pad, d);
+    patches_to_v(d, tl.tp, V + c * ld, g.c * ld);
   }
 }
 
-// The adjoint of input_transform for one sample: gx (c planes) = the input gradient from
-// dV[xi][c][col0 + t].  Every element of gx is written; those no tile reads get 0.
+// The adjoint of input_transform for one sample: gx (c planes) from dV[xi][c][col0 + t].
 template <class T>
-void input_transform_adjoint(const T* dV, const ConvGeom& g, const Tiles& tl, T* pad, T* d, int64_t ld, T* gx) {
-  const int64_t tp = tl.tp, pstride = g.c * ld;
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-  if constexpr (std::is_same_v<T, float>)
-    if (NarrowRows::fits(g, tl)) {
-      const NarrowRows nr(g, tl);
-      for (int64_t c = 0; c < g.c; ++c) {
-        v_to_patches(dV + c * ld, pstride, tp, d);
-        scatter_narrow(d, g, tl, nr, gx + c * g.h * g.w);
-      }
-      return;
-    }
-#endif
+void input_transform_adjoint(const T* dV, const ConvGeom& g, const Tiles& tl, const pool_tiles::NarrowFor<T>& nr,
+                             T* pad, T* d, int64_t ld, T* gx) {
   for (int64_t c = 0; c < g.c; ++c) {
-    v_to_patches(dV + c * ld, pstride, tp, d);
-    scatter_patches(d, tl, pad);
-    T* plane = gx + c * g.h * g.w;
-    for (int64_t xr = 0; xr < g.h; ++xr) {
-      T* dst = plane + xr * g.w;
-      const int64_t r = xr + g.ph;
-      if (r >= tl.rows) {
-        std::fill(dst, dst + g.w, T(0));
-        continue;
-      }
-      const T* src = pad + r * tl.cols;
-      for (int64_t xq = 0; xq < g.w; ++xq) {
-        const int64_t q = xq + g.pw;
-        dst[xq] = q < tl.cols ? src[q] : T(0);
-      }
-    }
+    v_to_patches(dV + c * ld, g.c * ld, tl.tp, d);
+    pool_tiles::scatter(d, g, tl, nr.get(), pad, gx + c * g.h * g.w);
   }
 }
 
@@ -463,6 +278,37 @@ void weight_transform(const T* w, const ConvGeom& g, T* U) {
     }
   }
 }
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+// 16 (o, c) pairs at a time, their 9 weights gathered (stride 9).
+template <>
+void weight_transform<float>(const float* w, const ConvGeom& g, float* U) {
+  const int64_t OC = g.o * g.c;
+  const __m512i stride9 = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(9));
+  const __m512 half = _mm512_set1_ps(0.5f);
+  for (int64_t oc = 0; oc < OC; oc += 16) {
+    const __mmask16 m = lanes(OC - oc);
+    __m512 k[9];
+    for (int i = 0; i < 9; ++i) k[i] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, stride9, w + oc * 9 + i, 4);
+    __m512 r[4][3];
+    for (int l = 0; l < 3; ++l) {
+      r[0][l] = k[l];
+      r[1][l] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(k[l], k[3 + l]), k[6 + l]));
+      r[2][l] = _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(k[l], k[3 + l]), k[6 + l]));
+      r[3][l] = k[6 + l];
+    }
+    for (int p = 0; p < 4; ++p) {
+      _mm512_mask_storeu_ps(U + (4 * p + 0) * OC + oc, m, r[p][0]);
+      _mm512_mask_storeu_ps(U + (4 * p + 1) * OC + oc, m,
+                            _mm512_mul_ps(half, _mm512_add_ps(_mm512_add_ps(r[p][0], r[p][1]), r[p][2])));
+      _mm512_mask_storeu_ps(U + (4 * p + 2) * OC + oc, m,
+                            _mm512_mul_ps(half, _mm512_add_ps(_mm512_sub_ps(r[p][0], r[p][1]), r[p][2])));
+      _mm512_mask_storeu_ps(U + (4 * p + 3) * OC + oc, m, r[p][2]);
+    }
+  }
+}
+#endif
 
 // The adjoint of weight_transform: gw[o][c] = G^T dU[.][o][c] G.
 template <class T>
@@ -526,7 +372,8 @@ bool applies(const ConvGeom& g) { return supports(g) && g.c >= kMinChannels; }
 template <class T>
 void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps) {
   const Tiles tl(g);
-  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = tl.per_chunk;
+  const pool_tiles::NarrowFor<T> nr(g, tl);
+  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl);
   Tensor ut = scratch<T>(16 * O * C);
   T* U = ut.data_ptr<T>();
   weight_transform(w, g, U);
@@ -540,7 +387,7 @@ void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T*
     T* d = pad + tl.rows * tl.cols;
     for (int64_t ch = cb; ch < ce; ++ch) {
       const int64_t n0 = ch * S, n1 = std::min(g.n, n0 + S), ld = (n1 - n0) * tl.tp;
-      for (int64_t n = n0; n < n1; ++n) input_transform(x + n * C * HW, g, tl, pad, d, V + (n - n0) * tl.tp, ld);
+      for (int64_t n = n0; n < n1; ++n) input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
       for (int64_t xi = 0; xi < 16; ++xi)
         gemm<T>(false, false, O, ld, C, T(1), U + xi * O * C, C, V + xi * C * ld, ld, T(0), M + xi * O * ld, ld);
       for (int64_t n = n0; n < n1; ++n)
@@ -553,7 +400,8 @@ template <class T>
 void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
                         const ConvGeom& g, T* gx, T* gw, T* gb) {
   const Tiles tl(g);
-  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = tl.per_chunk, un = 16 * O * C;
+  const pool_tiles::NarrowFor<T> nr(g, tl);
+  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl), un = 16 * O * C;
   if (g.n == 0) {
     std::fill(gw, gw + O * C * 9, T(0));
     if (gb) std::fill(gb, gb + O, T(0));
@@ -584,7 +432,7 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
         for (int64_t n = n0; n < n1; ++n) {
           const int64_t at = n * O * tl.tp;
           output_transform_adjoint(gout + at, pooled + at, taps + at, g, tl, dM + (n - n0) * tl.tp, ld, bsum);
-          input_transform(x + n * C * HW, g, tl, pad, d, V + (n - n0) * tl.tp, ld);
+          input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
         }
         const T beta = n0 == b0 ? T(0) : T(1);
         for (int64_t xi = 0; xi < 16; ++xi)
@@ -593,7 +441,7 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
         for (int64_t xi = 0; xi < 16; ++xi)
           gemm<T>(true, false, C, ld, O, T(1), U + xi * O * C, C, dM + xi * O * ld, ld, T(0), V + xi * C * ld, ld);
         for (int64_t n = n0; n < n1; ++n)
-          input_transform_adjoint(V + (n - n0) * tl.tp, g, tl, pad, d, ld, gx + n * C * HW);
+          input_transform_adjoint(V + (n - n0) * tl.tp, g, tl, nr, pad, d, ld, gx + n * C * HW);
       }
     }
   });

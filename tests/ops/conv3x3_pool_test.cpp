@@ -1,6 +1,7 @@
-// The Winograd F(2x2, 3x3) path of the fused convolution + ReLU + 2x2 max pooling
-// (kernels/cpu/winograd.h) against its im2col path, which equals the unfused ops bit for bit:
-// forward values and taps, and the backward's three gradients, in float32 and float64.
+// The Winograd F(2x2, 3x3) and direct 2x2-tile paths of the fused convolution + ReLU + 2x2 max
+// pooling (kernels/cpu/winograd.h, conv3x3_direct.h) against its im2col path, which equals the
+// unfused ops bit for bit: forward values and taps, and the backward's three gradients, in float32
+// and float64.  Each algorithm runs on every geometry, whichever one automatic would pick.
 // Geometries cover padding (none, "same", wider than the kernel's reach, one side only), odd
 // sizes whose last row or column the pooling leaves out, several chunks of samples with a short
 // last one, and planes of more tiles than a chunk holds.  The op-level parity with PyTorch and the
@@ -30,6 +31,8 @@ const ConvGeom kGeoms[] = {
     geom(2, 8, 9, 8, 4, 0, 1),     // padding on the columns only
     geom(3, 10, 30, 30, 4, 1, 1),  // 225 tiles a plane: more than a chunk
     geom(2, 8, 9, 40, 3, 1, 1),    // rows wider than the AVX-512 path's 32 columns
+    geom(9, 1, 28, 28, 5, 0, 0),   // the seed CNN's first layer, fewer channels: 169 tiles, 11 vectors
+    geom(2, 3, 9, 10, 4, 1, 1),    // RGB-like, "same"
 };
 
 struct Fused {
@@ -54,18 +57,19 @@ Grads backward(const Tensor& gout, const Fused& f, const Tensor& x, const Tensor
   return r;
 }
 
-TEST(Winograd, MatchesIm2col) {
+TEST(Conv3x3Pool, WinogradAndDirectMatchIm2col) {
   Generator gen(11);
+  for (ConvAlgo algo : {ConvAlgo::winograd, ConvAlgo::direct})
   for (DType dt : {DType::Float32, DType::Float64}) {
     const double rtol = dt == DType::Float32 ? 2e-5 : 1e-12, atol = dt == DType::Float32 ? 2e-5 : 1e-12;
     for (const ConvGeom& g : kGeoms) {
-      SCOPED_TRACE(str(name(dt), " n", g.n, " c", g.c, " ", g.h, "x", g.w, " o", g.o, " p", g.ph, ",", g.pw));
+      SCOPED_TRACE(str(algo == ConvAlgo::winograd ? "winograd " : "direct ", name(dt), " n", g.n, " c", g.c, " ", g.h, "x", g.w, " o", g.o, " p", g.ph, ",", g.pw));
       ASSERT_TRUE(kernels::conv2d_winograd_supports(g));
       Tensor x = randn({g.n, g.c, g.h, g.w}, {.dtype = dt}, &gen);
       Tensor w = mul(randn({g.o, g.c, 3, 3}, {.dtype = dt}, &gen), 0.3);
       Tensor b = mul(randn({g.o}, {.dtype = dt}, &gen), 0.5);
       const Fused ref = forward(x, w, b, g, ConvAlgo::im2col);
-      const Fused win = forward(x, w, b, g, ConvAlgo::winograd);
+      const Fused win = forward(x, w, b, g, algo);
       EXPECT_TRUE(testing::close(win.out, ref.out, rtol, atol));
       EXPECT_TRUE(equal(win.taps, ref.taps));
       // Some windows all negative (pooled 0: no gradient), most not.
@@ -75,49 +79,53 @@ TEST(Winograd, MatchesIm2col) {
 
       Tensor gout = randn(ref.out.shape(), {.dtype = dt}, &gen);
       const Grads gr = backward(gout, ref, x, w, g, ConvAlgo::im2col);
-      const Grads gw = backward(gout, ref, x, w, g, ConvAlgo::winograd);
+      const Grads gw = backward(gout, ref, x, w, g, algo);
       EXPECT_TRUE(testing::close(gw.gx, gr.gx, rtol, atol)) << "input gradient";
       EXPECT_TRUE(testing::close(gw.gw, gr.gw, rtol, atol)) << "weight gradient";
       EXPECT_TRUE(testing::close(gw.gb, gr.gb, rtol, atol)) << "bias gradient";
       // The weight gradient alone (conv after the input layer), and no bias.
-      const Grads only_w = backward(gout, ref, x, w, g, ConvAlgo::winograd, false, false);
+      const Grads only_w = backward(gout, ref, x, w, g, algo, false, false);
       EXPECT_TRUE(equal(only_w.gw, gw.gw));
       // No bias in the forward.
-      EXPECT_TRUE(testing::close(forward(x, w, Tensor(), g, ConvAlgo::winograd).out,
+      EXPECT_TRUE(testing::close(forward(x, w, Tensor(), g, algo).out,
                                  forward(x, w, Tensor(), g, ConvAlgo::im2col).out, rtol, atol));
     }
   }
 }
 
-TEST(Winograd, SameResultAtAnyThreadCount) {
+TEST(Conv3x3Pool, SameResultAtAnyThreadCount) {
   Generator gen(12);
-  const ConvGeom g = geom(21, 16, 13, 13, 8, 0, 0);  // 3 chunks; 8 blocks of 2-3 samples
-  Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
-  Tensor b = randn({g.o}, {}, &gen);
-  auto run = [&](int threads) {
-    set_num_threads(threads);
-    Fused f = forward(x, w, b, g, ConvAlgo::winograd);
-    Grads r = backward(ones_like(f.out), f, x, w, g, ConvAlgo::winograd);
-    return std::vector<Tensor>{f.out, f.taps, r.gx, r.gw, r.gb};
-  };
-  auto one = run(1), two = run(2);
-  set_num_threads(2);
-  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
+  for (ConvAlgo algo : {ConvAlgo::winograd, ConvAlgo::direct}) {
+    const ConvGeom g = geom(21, algo == ConvAlgo::winograd ? 16 : 2, 13, 13, 8, 0, 0);  // 3 chunks; 8 blocks of 2-3 samples
+    Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
+    Tensor b = randn({g.o}, {}, &gen);
+    auto run = [&](int threads) {
+      set_num_threads(threads);
+      Fused f = forward(x, w, b, g, algo);
+      Grads r = backward(ones_like(f.out), f, x, w, g, algo);
+      return std::vector<Tensor>{f.out, f.taps, r.gx, r.gw, r.gb};
+    };
+    auto one = run(1), two = run(2);
+    set_num_threads(2);
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
+  }
 }
 
-TEST(Winograd, EmptyBatchZeroesTheGradients) {
-  const ConvGeom g = geom(0, 8, 6, 6, 3, 0, 0);
-  Tensor x = empty({0, 8, 6, 6}), w = randn({3, 8, 3, 3});
-  Fused f{empty({0, 3, 2, 2}), empty({0, 3, 2, 2}, {.dtype = DType::UInt8})};
-  Grads r = backward(empty({0, 3, 2, 2}), f, x, w, g, ConvAlgo::winograd);
-  EXPECT_TRUE(equal(r.gw, zeros_like(w)));
-  EXPECT_TRUE(equal(r.gb, zeros({3})));
+TEST(Conv3x3Pool, EmptyBatchZeroesTheGradients) {
+  for (ConvAlgo algo : {ConvAlgo::winograd, ConvAlgo::direct}) {
+    const ConvGeom g = geom(0, 8, 6, 6, 3, 0, 0);
+    Tensor x = empty({0, 8, 6, 6}), w = randn({3, 8, 3, 3});
+    Fused f{empty({0, 3, 2, 2}), empty({0, 3, 2, 2}, {.dtype = DType::UInt8})};
+    Grads r = backward(empty({0, 3, 2, 2}), f, x, w, g, algo);
+    EXPECT_TRUE(equal(r.gw, zeros_like(w)));
+    EXPECT_TRUE(equal(r.gb, zeros({3})));
+  }
 }
 
-TEST(Winograd, AppliesToThreeByThreeKernelsWithEnoughChannels) {
+TEST(Conv3x3Pool, SupportsThreeByThreeKernelsWithUnitStride) {
   ConvGeom seed = geom(64, 32, 13, 13, 64, 0, 0);
   EXPECT_TRUE(kernels::conv2d_winograd_supports(seed));
-  ConvGeom first = geom(64, 1, 28, 28, 32, 0, 0);  // supported, but im2col is faster with 1 channel
+  ConvGeom first = geom(64, 1, 28, 28, 32, 0, 0);  // direct, not Winograd, with 1 channel
   EXPECT_TRUE(kernels::conv2d_winograd_supports(first));
   ConvGeom strided = seed;
   strided.sh = 2;

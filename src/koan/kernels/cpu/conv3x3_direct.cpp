@@ -1,0 +1,269 @@
+// Direct 3x3 convolution + ReLU + 2x2 max pooling over 2x2 output tiles (see conv3x3_direct.h).
+// Per sample, each input channel's 4x4 patches are gathered once (pool_tiles.h), then every
+// output channel runs over them.  The per-tile loops are written twice: plainly for any type,
+// and with AVX-512 for float32, 16 tiles to a vector (GCC does not vectorise the tap selects).
+#include "koan/kernels/cpu/conv3x3_direct.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <type_traits>
+#include <vector>
+
+#include "koan/core/parallel.h"
+#include "koan/kernels/cpu/pool_tiles.h"
+#include "koan/tensor/tensor.h"
+
+namespace koan::kernels::direct3x3 {
+namespace {
+using pool_tiles::Tiles;
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+constexpr bool kVector = true;
+#else
+constexpr bool kVector = false;
+#endif
+// Lanes of the weight-gradient accumulators: partial sums per vector lane, added up once per
+// block of samples.
+template <class T>
+constexpr int64_t kAccLanes = std::is_same_v<T, float> && kVector ? 16 : 1;
+
+// One output channel over one sample's tiles: y = conv + bo per tile (d: C channels of patches,
+// wo: the channel's C x 3 x 3 weights), then ReLU and the pool into po / pt.
+template <class T>
+void tiles_forward(const T* d, int64_t tp, int64_t C, const T* wo, T bo, T* po, uint8_t* pt) {
+  const int64_t cs = 16 * tp;
+  for (int64_t t = 0; t < tp; ++t) {
+    T y[4] = {T(0), T(0), T(0), T(0)};
+    for (int64_t c = 0; c < C; ++c) {
+      const T* dc = d + c * cs + t;
+      const T* wc = wo + c * 9;
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) {
+          const T wv = wc[3 * k + l];
+          y[0] += wv * dc[(4 * k + l) * tp];
+          y[1] += wv * dc[(4 * k + l + 1) * tp];
+          y[2] += wv * dc[(4 * k + 4 + l) * tp];
+          y[3] += wv * dc[(4 * k + 5 + l) * tp];
+        }
+    }
+    for (T& v : y) v += bo;
+    pool_tiles::relu_pool4(y, po[t], pt[t]);
+  }
+}
+
+// One output channel's weight gradient from one sample: acc[c][k][l] += the tile gradient times
+// the patch value under its tap, (k + tap row, l + tap column).  Returns the sum of the tile
+// gradients (the bias's share).
+template <class T>
+double tiles_weight_grad(const T* go, const T* po, const uint8_t* pt, const T* d, int64_t tp, int64_t C, T* acc) {
+  const int64_t cs = 16 * tp;
+  double sum = 0;
+  for (int64_t t = 0; t < tp; ++t) {
+    const T gv = po[t] > T(0) ? go[t] : T(0);
+    if (gv == T(0)) continue;
+    sum += static_cast<double>(gv);
+    const int a = pt[t] >> 1, b = pt[t] & 1;
+    for (int64_t c = 0; c < C; ++c)
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) acc[c * 9 + 3 * k + l] += gv * d[c * cs + ((k + a) * 4 + l + b) * tp + t];
+  }
+  return sum;
+}
+
+// Input channel c's patch gradients from one sample: dd[(4 u + v) tp + t] = the sum over output
+// channels of the tile gradient times w[o][c][u - tap row][v - tap column] (0 outside the kernel).
+template <class T>
+void tiles_input_grad(const T* gout, const T* pooled, const uint8_t* taps, const T* w, int64_t O, int64_t C,
+                      int64_t c, int64_t tp, T* dd) {
+  std::fill(dd, dd + 16 * tp, T(0));
+  for (int64_t o = 0; o < O; ++o) {
+    const T* wc = w + (o * C + c) * 9;
+    for (int64_t t = 0; t < tp; ++t) {
+      const int64_t at = o * tp + t;
+      const T gv = pooled[at] > T(0) ? gout[at] : T(0);
+      if (gv == T(0)) continue;
+      const int a = taps[at] >> 1, b = taps[at] & 1;
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) dd[((k + a) * 4 + l + b) * tp + t] += gv * wc[3 * k + l];
+    }
+  }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+using pool_tiles::lanes;
+
+template <>
+void tiles_forward<float>(const float* d, int64_t tp, int64_t C, const float* wo, float bo, float* po, uint8_t* pt) {
+  const int64_t cs = 16 * tp;
+  const __m512 bias = _mm512_set1_ps(bo);
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 m = lanes(tp - t);
+    __m512 y[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t c = 0; c < C; ++c) {
+      __m512 p[16];
+      for (int i = 0; i < 16; ++i) p[i] = _mm512_maskz_loadu_ps(m, d + c * cs + i * tp + t);
+      const float* wc = wo + c * 9;
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) {
+          const __m512 wv = _mm512_set1_ps(wc[3 * k + l]);
+          y[0] = _mm512_fmadd_ps(wv, p[4 * k + l], y[0]);
+          y[1] = _mm512_fmadd_ps(wv, p[4 * k + l + 1], y[1]);
+          y[2] = _mm512_fmadd_ps(wv, p[4 * k + 4 + l], y[2]);
+          y[3] = _mm512_fmadd_ps(wv, p[4 * k + 5 + l], y[3]);
+        }
+    }
+    for (__m512& v : y) v = _mm512_add_ps(v, bias);
+    pool_tiles::relu_pool4(y, m, po + t, pt + t);
+  }
+}
+
+// acc holds 16 lane partials per weight: acc[(c * 9 + kl) * 16 + lane].
+template <>
+double tiles_weight_grad<float>(const float* go, const float* po, const uint8_t* pt, const float* d, int64_t tp,
+                                int64_t C, float* acc) {
+  const int64_t cs = 16 * tp;
+  pool_tiles::DoubleSum sum;
+  for (int64_t c = 0; c < C; ++c) {
+    __m512 a[9];
+    for (int i = 0; i < 9; ++i) a[i] = _mm512_loadu_ps(acc + (c * 9 + i) * 16);
+    for (int64_t t = 0; t < tp; t += 16) {
+      const __mmask16 m = lanes(tp - t);
+      const pool_tiles::TileGrad tg(go + t, po + t, pt + t, m);
+      if (c == 0) sum.add(tg.g);
+      __m512 p[16];
+      for (int i = 0; i < 16; ++i) p[i] = _mm512_maskz_loadu_ps(m, d + c * cs + i * tp + t);
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) {
+          const __m512 top = _mm512_mask_blend_ps(tg.col1, p[4 * k + l], p[4 * k + l + 1]);
+          const __m512 bottom = _mm512_mask_blend_ps(tg.col1, p[4 * k + 4 + l], p[4 * k + 5 + l]);
+          a[3 * k + l] = _mm512_fmadd_ps(tg.g, _mm512_mask_blend_ps(tg.row1, top, bottom), a[3 * k + l]);
+        }
+    }
+    for (int i = 0; i < 9; ++i) _mm512_storeu_ps(acc + (c * 9 + i) * 16, a[i]);
+  }
+  return sum.total();
+}
+
+template <>
+void tiles_input_grad<float>(const float* gout, const float* pooled, const uint8_t* taps, const float* w, int64_t O,
+                             int64_t C, int64_t c, int64_t tp, float* dd) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 m = lanes(tp - t);
+    __m512 acc[16];
+    for (__m512& v : acc) v = zero;
+    for (int64_t o = 0; o < O; ++o) {
+      const pool_tiles::TileGrad tg(gout + o * tp + t, pooled + o * tp + t, taps + o * tp + t, m);
+      const float* wc = w + (o * C + c) * 9;
+      // The weight at kernel position (k, l), 0 outside the kernel.
+      auto W = [&](int k, int l) { return k < 0 || l < 0 || k > 2 || l > 2 ? zero : _mm512_set1_ps(wc[3 * k + l]); };
+      for (int u = 0; u < 4; ++u)
+        for (int v = 0; v < 4; ++v) {
+          const __m512 top = _mm512_mask_blend_ps(tg.col1, W(u, v), W(u, v - 1));
+          const __m512 bottom = _mm512_mask_blend_ps(tg.col1, W(u - 1, v), W(u - 1, v - 1));
+          acc[4 * u + v] = _mm512_fmadd_ps(tg.g, _mm512_mask_blend_ps(tg.row1, top, bottom), acc[4 * u + v]);
+        }
+    }
+    for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dd + i * tp + t, m, acc[i]);
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+
+template <class T>
+Tensor scratch(int64_t n) {
+  return empty({n}, {.dtype = dtype_v<T>});
+}
+
+}  // namespace
+
+template <class T>
+void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps) {
+  const Tiles tl(g);
+  const pool_tiles::NarrowFor<T> nr(g, tl);
+  const int64_t C = g.c, O = g.o, HW = g.h * g.w, cs = 16 * tl.tp;
+  const int64_t per_sample = std::max<int64_t>(1, O * C * 36 * tl.tp);
+  parallel_for(0, g.n, std::max<int64_t>(1, (int64_t(1) << 17) / per_sample), [&](int64_t nb, int64_t ne) {
+    Tensor buf = scratch<T>(C * cs + tl.rows * tl.cols);
+    T* d = buf.data_ptr<T>();
+    T* pad = d + C * cs;
+    for (int64_t n = nb; n < ne; ++n) {
+      for (int64_t c = 0; c < C; ++c) pool_tiles::gather(x + (n * C + c) * HW, g, tl, nr.get(), pad, d + c * cs);
+      for (int64_t o = 0; o < O; ++o)
+        tiles_forward(d, tl.tp, C, w + o * C * 9, b ? b[o] : T(0), out + (n * O + o) * tl.tp,
+                      taps + (n * O + o) * tl.tp);
+    }
+  });
+}
+
+template <class T>
+void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
+                        const ConvGeom& g, T* gx, T* gw, T* gb) {
+  const Tiles tl(g);
+  const pool_tiles::NarrowFor<T> nr(g, tl);
+  const int64_t C = g.c, O = g.o, HW = g.h * g.w, cs = 16 * tl.tp, wn = O * C * 9, L = kAccLanes<T>;
+  if (g.n == 0) {
+    std::fill(gw, gw + wn, T(0));
+    if (gb) std::fill(gb, gb + O, T(0));
+    return;
+  }
+  // A fixed number of sample blocks (a function of n only), each with its own partial weight
+  // gradient, added in block order: the result does not depend on the thread count.
+  const int64_t nblk = std::min<int64_t>(g.n, 8);
+  Tensor partial_t = scratch<T>(nblk * wn);
+  T* partial = partial_t.data_ptr<T>();
+  std::vector<double> bias_partial(gb ? nblk * O : 0, 0.0);
+  parallel_for(0, nblk, 1, [&](int64_t bb, int64_t be) {
+    Tensor buf = scratch<T>(C * cs + tl.rows * tl.cols + cs + wn * L);
+    T* d = buf.data_ptr<T>();
+    T* pad = d + C * cs;
+    T* dd = pad + tl.rows * tl.cols;
+    T* acc = dd + cs;
+    for (int64_t blk = bb; blk < be; ++blk) {
+      std::fill(acc, acc + wn * L, T(0));
+      for (int64_t n = g.n * blk / nblk; n < g.n * (blk + 1) / nblk; ++n) {
+        for (int64_t c = 0; c < C; ++c) pool_tiles::gather(x + (n * C + c) * HW, g, tl, nr.get(), pad, d + c * cs);
+        const int64_t at = n * O * tl.tp;
+        for (int64_t o = 0; o < O; ++o) {
+          const int64_t ao = at + o * tl.tp;
+          const double s = tiles_weight_grad(gout + ao, pooled + ao, taps + ao, d, tl.tp, C, acc + o * C * 9 * L);
+          if (gb) bias_partial[blk * O + o] += s;
+        }
+        if (gx)
+          for (int64_t c = 0; c < C; ++c) {
+            tiles_input_grad(gout + at, pooled + at, taps + at, w, O, C, c, tl.tp, dd);
+            pool_tiles::scatter(dd, g, tl, nr.get(), pad, gx + (n * C + c) * HW);
+          }
+      }
+      T* p = partial + blk * wn;
+      for (int64_t i = 0; i < wn; ++i) {
+        T s = T(0);
+        for (int64_t l = 0; l < L; ++l) s += acc[i * L + l];
+        p[i] = s;
+      }
+    }
+  });
+  std::copy(partial, partial + wn, gw);
+  for (int64_t blk = 1; blk < nblk; ++blk)
+    for (int64_t i = 0; i < wn; ++i) gw[i] += partial[blk * wn + i];
+  if (gb)
+    for (int64_t o = 0; o < O; ++o) {
+      double sum = 0;
+      for (int64_t blk = 0; blk < nblk; ++blk) sum += bias_partial[blk * O + o];
+      gb[o] = static_cast<T>(sum);
+    }
+}
+
+template void relu_pool_forward<float>(const float*, const float*, const float*, const ConvGeom&, float*, uint8_t*);
+template void relu_pool_forward<double>(const double*, const double*, const double*, const ConvGeom&, double*,
+                                        uint8_t*);
+template void relu_pool_backward<float>(const float*, const float*, const uint8_t*, const float*, const float*,
+                                        const ConvGeom&, float*, float*, float*);
+template void relu_pool_backward<double>(const double*, const double*, const uint8_t*, const double*, const double*,
+                                         const ConvGeom&, double*, double*, double*);
+
+}  // namespace koan::kernels::direct3x3

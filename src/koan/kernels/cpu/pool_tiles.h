@@ -1,0 +1,269 @@
+// The 4x4 input patches of 2x2 output tiles, for 3x3 convolutions with unit stride whose 2x2
+// output blocks are max-pooled (kernels/cpu/winograd.cpp and conv3x3_direct.cpp).  Tile (i, j) is
+// pooled output (i, j): conv outputs 2i, 2i + 1 by 2j, 2j + 1, read from the zero-padded input
+// rows 2i .. 2i + 3 and columns 2j .. 2j + 3 (padded coordinates: x row r - ph, column q - pw).
+// A channel's patches are stored patch-position-major, d[(4 k + l) * tiles + t], so per-tile
+// arithmetic runs over contiguous tiles.  Internal to the CPU kernels.
+#pragma once
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <type_traits>
+
+#include "koan/kernels/conv.h"
+
+namespace koan::kernels::pool_tiles {
+
+struct Tiles {
+  int64_t hp, wp, tp;  // tile rows and columns (the pooled plane), tiles per sample
+  int64_t rows, cols;  // the zero-padded patch plane the tiles read: 2 hp + 2 by 2 wp + 2
+  explicit Tiles(const ConvGeom& g)
+      : hp(g.oh / 2), wp(g.ow / 2), tp(hp * wp), rows(2 * hp + 2), cols(2 * wp + 2) {}
+};
+
+// ReLU as its kernel writes it (y > 0 ? y : 0), then the 2x2 max over a tile's outputs y (the
+// window 0 1 / 2 3) with max_pool2d's rule: strictly greater replaces, so the first of equal
+// values is the tap.
+template <class T>
+inline void relu_pool4(const T y[4], T& best, uint8_t& tap) {
+  best = y[0] > T(0) ? y[0] : T(0);
+  tap = 0;
+  for (int k = 1; k < 4; ++k) {
+    const T v = y[k] > T(0) ? y[k] : T(0);
+    tap = v > best ? uint8_t(k) : tap;
+    best = v > best ? v : best;
+  }
+}
+
+// pad[r][q] = x[r - ph][q - pw], zero outside the plane.
+template <class T>
+inline void fill_pad(const T* __restrict x, const ConvGeom& g, const Tiles& tl, T* __restrict pad) {
+  const int64_t qlo = std::clamp<int64_t>(g.pw, 0, tl.cols), qhi = std::clamp<int64_t>(g.w + g.pw, qlo, tl.cols);
+  for (int64_t r = 0; r < tl.rows; ++r) {
+    T* dst = pad + r * tl.cols;
+    const int64_t xr = r - g.ph;
+    if (xr < 0 || xr >= g.h) {
+      std::fill(dst, dst + tl.cols, T(0));
+      continue;
+    }
+    const T* src = x + xr * g.w - g.pw;
+    std::fill(dst, dst + qlo, T(0));
+    for (int64_t q = qlo; q < qhi; ++q) dst[q] = src[q];
+    std::fill(dst + qhi, dst + tl.cols, T(0));
+  }
+}
+
+// d[(4 k + l) tiles + t] = pad[2 i + k][2 j + l] for tile t = (i, j).
+template <class T>
+inline void gather_patches(const T* __restrict pad, const Tiles& tl, T* __restrict d) {
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int k = 0; k < 4; ++k) {
+      const T* row = pad + (2 * i + k) * tl.cols;
+      for (int l = 0; l < 4; ++l) {
+        T* dst = d + (4 * k + l) * tl.tp + i * tl.wp;
+        for (int64_t j = 0; j < tl.wp; ++j) dst[j] = row[2 * j + l];
+      }
+    }
+}
+
+// The adjoint of gather_patches: pad[2 i + k][2 j + l] += d[(4 k + l) tiles + t], pad zeroed first.
+template <class T>
+inline void scatter_patches(const T* __restrict d, const Tiles& tl, T* __restrict pad) {
+  std::fill(pad, pad + tl.rows * tl.cols, T(0));
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int k = 0; k < 4; ++k) {
+      T* row = pad + (2 * i + k) * tl.cols;
+      for (int l = 0; l < 4; ++l) {
+        const T* src = d + (4 * k + l) * tl.tp + i * tl.wp;
+        for (int64_t j = 0; j < tl.wp; ++j) row[2 * j + l] += src[j];
+      }
+    }
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+inline constexpr bool kNarrow = true;
+// GCC 12's intrinsic headers start some vectors from _mm*_undefined_*(), which -O3 reports as
+// maybe-uninitialized (a known false positive).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+inline __mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
+
+// relu_pool4 on 16 tiles; stores the k lanes of best and the taps.
+inline void relu_pool4(const __m512 y[4], __mmask16 k, float* best_out, uint8_t* tap_out) {
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 best = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[0], zero, _CMP_GT_OQ), y[0]);
+  __m512i tap = _mm512_setzero_si512();
+  for (int j = 1; j < 4; ++j) {
+    const __m512 v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[j], zero, _CMP_GT_OQ), y[j]);
+    const __mmask16 gt = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
+    best = _mm512_mask_mov_ps(best, gt, v);
+    tap = _mm512_mask_mov_epi32(tap, gt, _mm512_set1_epi32(j));
+  }
+  _mm512_mask_storeu_ps(best_out, k, best);
+  _mm512_mask_cvtepi32_storeu_epi8(tap_out, k, tap);
+}
+
+// The pooled gradient of 16 tiles as the backward sees it: gout where the pooled value is > 0
+// (the ReLU's mask at the tap), else 0; and the tap's row (row1) and column (col1) bits.
+struct TileGrad {
+  __m512 g;
+  __mmask16 row1, col1;
+  TileGrad(const float* gout, const float* pooled, const uint8_t* taps, __mmask16 k) {
+    const __m512 p = _mm512_maskz_loadu_ps(k, pooled);
+    g = _mm512_maskz_loadu_ps(_mm512_cmp_ps_mask(p, _mm512_setzero_ps(), _CMP_GT_OQ) & k, gout);
+    const __m512i tap = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(k, taps));
+    row1 = _mm512_test_epi32_mask(tap, _mm512_set1_epi32(2));
+    col1 = _mm512_test_epi32_mask(tap, _mm512_set1_epi32(1));
+  }
+};
+
+// A sum of float vectors in double (the bias gradient's rule: summed in double).
+struct DoubleSum {
+  __m512d lo = _mm512_setzero_pd(), hi = _mm512_setzero_pd();
+  void add(__m512 v) {
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+  }
+  double total() const { return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi)); }
+};
+
+// Patch plane rows of at most 32 floats (tile columns <= 15): each padded row is two registers,
+// loaded straight from x with masks (no padded copy), and each of the 4 patch columns l of a tile
+// row is one permute of them (lane j = column 2 j + l).  The adjoint sums a padded row's
+// contributions in registers, spreading each patch column back with the inverse permute, and
+// writes the row of gx once.
+struct NarrowRows {
+  __m512i pick[4];               // 2 j + l, for permutex2var over the row's two halves
+  __m512i spread_lo[4], spread_hi[4];  // column q <- lane (q - l) / 2
+  __mmask16 has_lo[4], has_hi[4];      // column q = 2 j + l for a tile column j < wp
+  __mmask16 x_lo, x_hi;                // padded columns that hold x: [pw, pw + w)
+  __mmask16 tiles;                     // wp lanes
+  static bool fits(const ConvGeom& g, const Tiles& tl) { return tl.cols <= 32 && g.w <= 32 && g.pw <= 16; }
+  NarrowRows(const ConvGeom& g, const Tiles& tl) {
+    alignas(64) int32_t pk[16], slo[16], shi[16];
+    for (int l = 0; l < 4; ++l) {
+      uint32_t mlo = 0, mhi = 0;
+      for (int j = 0; j < 16; ++j) pk[j] = std::min(2 * j + l, 31);
+      for (int q = 0; q < 32; ++q) {
+        const int j = (q - l) / 2;
+        const bool on = q >= l && (q - l) % 2 == 0 && j < tl.wp;
+        (q < 16 ? slo[q] : shi[q - 16]) = on ? j : 0;
+        if (on) (q < 16 ? mlo : mhi) |= 1u << (q % 16);
+      }
+      pick[l] = _mm512_load_si512(pk);
+      spread_lo[l] = _mm512_load_si512(slo);
+      spread_hi[l] = _mm512_load_si512(shi);
+      has_lo[l] = __mmask16(mlo);
+      has_hi[l] = __mmask16(mhi);
+    }
+    uint32_t xm = 0;
+    for (int64_t q = 0; q < 32; ++q)
+      if (q >= g.pw && q < g.pw + g.w && q < tl.cols) xm |= 1u << q;
+    x_lo = __mmask16(xm & 0xFFFF);
+    x_hi = __mmask16(xm >> 16);
+    tiles = lanes(tl.wp);
+  }
+};
+
+// d[(4 k + l) tp + t] for one channel plane x (gather_patches of the padded plane).
+inline void gather_narrow(const float* x, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* d) {
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int k = 0; k < 4; ++k) {
+      const int64_t xr = 2 * i + k - g.ph;
+      __m512 lo = _mm512_setzero_ps(), hi = lo;
+      if (xr >= 0 && xr < g.h) {
+        const float* row = x + xr * g.w - g.pw;  // padded column q is row[q]; only x's columns are read
+        lo = _mm512_maskz_loadu_ps(nr.x_lo, row);
+        hi = _mm512_maskz_loadu_ps(nr.x_hi, row + 16);
+      }
+      for (int l = 0; l < 4; ++l)
+        _mm512_mask_storeu_ps(d + (4 * k + l) * tl.tp + i * tl.wp, nr.tiles, _mm512_permutex2var_ps(lo, nr.pick[l], hi));
+    }
+}
+
+// The adjoint: gx's plane from d, every element written (0 where no tile reads it).
+inline void scatter_narrow(const float* d, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* gx) {
+  alignas(64) float buf[64];
+  for (int64_t xr = 0; xr < g.h; ++xr) {
+    float* out = gx + xr * g.w;
+    const int64_t r = xr + g.ph;  // padded row
+    __m512 lo = _mm512_setzero_ps(), hi = lo;
+    for (int k = 0; k < 4; ++k) {
+      const int64_t i = (r - k) / 2;
+      if (r < k || (r - k) % 2 != 0 || i >= tl.hp) continue;
+      for (int l = 0; l < 4; ++l) {
+        const __m512 v = _mm512_maskz_loadu_ps(nr.tiles, d + (4 * k + l) * tl.tp + i * tl.wp);
+        lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps(nr.has_lo[l], nr.spread_lo[l], v));
+        hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps(nr.has_hi[l], nr.spread_hi[l], v));
+      }
+    }
+    _mm512_store_ps(buf, lo);
+    _mm512_store_ps(buf + 16, hi);
+    _mm512_store_ps(buf + 32, _mm512_setzero_ps());
+    _mm512_store_ps(buf + 48, _mm512_setzero_ps());
+    const float* src = buf + g.pw;  // x's column xq is padded column xq + pw
+    for (int64_t q = 0; q < g.w; q += 16) {
+      const __mmask16 m = lanes(g.w - q);
+      _mm512_mask_storeu_ps(out + q, m, _mm512_maskz_loadu_ps(m, src + q));
+    }
+  }
+}
+#pragma GCC diagnostic pop
+#else
+inline constexpr bool kNarrow = false;
+struct NarrowRows {
+  static bool fits(const ConvGeom&, const Tiles&) { return false; }
+  NarrowRows(const ConvGeom&, const Tiles&) {}
+};
+#endif
+
+// One channel plane's patches into d (pad: scratch of rows x cols).
+template <class T>
+inline void gather(const T* x, const ConvGeom& g, const Tiles& tl, const NarrowRows* nr, T* pad, T* d) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if constexpr (std::is_same_v<T, float>)
+    if (nr) return gather_narrow(x, g, tl, *nr, d);
+#endif
+  (void)nr;
+  fill_pad(x, g, tl, pad);
+  gather_patches(pad, tl, d);
+}
+
+// The adjoint: one channel plane gx from d, every element written (0 where no tile reads it).
+template <class T>
+inline void scatter(const T* d, const ConvGeom& g, const Tiles& tl, const NarrowRows* nr, T* pad, T* gx) {
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if constexpr (std::is_same_v<T, float>)
+    if (nr) return scatter_narrow(d, g, tl, *nr, gx);
+#endif
+  (void)nr;
+  scatter_patches(d, tl, pad);
+  for (int64_t xr = 0; xr < g.h; ++xr) {
+    T* dst = gx + xr * g.w;
+    const int64_t r = xr + g.ph;
+    if (r >= tl.rows) {
+      std::fill(dst, dst + g.w, T(0));
+      continue;
+    }
+    const T* src = pad + r * tl.cols;
+    for (int64_t xq = 0; xq < g.w; ++xq) {
+      const int64_t q = xq + g.pw;
+      dst[xq] = q < tl.cols ? src[q] : T(0);
+    }
+  }
+}
+
+// The narrow-row helper for geometry g where it applies (float32 only), else nothing.
+template <class T>
+struct NarrowFor {
+  std::optional<NarrowRows> rows;
+  NarrowFor(const ConvGeom& g, const Tiles& tl) {
+    if (std::is_same_v<T, float> && kNarrow && NarrowRows::fits(g, tl)) rows.emplace(g, tl);
+  }
+  const NarrowRows* get() const { return rows ? &*rows : nullptr; }
+};
+
+}  // namespace koan::kernels::pool_tiles
