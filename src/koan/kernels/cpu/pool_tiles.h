@@ -130,41 +130,37 @@ struct DoubleSum {
   double total() const { return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi)); }
 };
 
-// Patch plane rows of at most 32 floats (tile columns <= 15): each padded row is two registers,
-// loaded straight from x with masks (no padded copy), and each of the 4 patch columns l of a tile
-// row is one permute of them (lane j = column 2 j + l).  The adjoint sums a padded row's
-// contributions in registers, spreading each patch column back with the inverse permute, and
-// writes the row of gx once.
+// Patch plane rows of at most 32 floats (tile columns <= 15), with AVX-512.  A padded row is two
+// registers loaded straight from x with masks (no padded copy); its even and odd columns, E and O,
+// are one permute each.  Tile j's patch columns are then E[j], O[j], E[j + 1], O[j + 1]: the first
+// two are stored as they are and the last two stored one lane lower.  The adjoint loads the same
+// way (the last two one lane lower, so lane j holds tile j - 1's), sums a row's contributions in
+// E and O, and interleaves them back into the row of gx, written once.
 struct NarrowRows {
-  __m512i pick[4];               // 2 j + l, for permutex2var over the row's two halves
-  __m512i spread_lo[4], spread_hi[4];  // column q <- lane (q - l) / 2
-  __mmask16 has_lo[4], has_hi[4];      // column q = 2 j + l for a tile column j < wp
-  __mmask16 x_lo, x_hi;                // padded columns that hold x: [pw, pw + w)
-  __mmask16 tiles;                     // wp lanes
+  __m512i even, odd;            // columns 2 j and 2 j + 1 of the row's two halves
+  __m512i weave_lo, weave_hi;   // E and O interleaved: columns 0..15 and 16..31
+  __mmask16 x_lo, x_hi;         // padded columns that hold x: [pw, pw + w)
+  __mmask16 tiles, shifted;     // lanes [0, wp) and [1, wp]
   static bool fits(const ConvGeom& g, const Tiles& tl) { return tl.cols <= 32 && g.w <= 32 && g.pw <= 16; }
   NarrowRows(const ConvGeom& g, const Tiles& tl) {
-    alignas(64) int32_t pk[16], slo[16], shi[16];
-    for (int l = 0; l < 4; ++l) {
-      uint32_t mlo = 0, mhi = 0;
-      for (int j = 0; j < 16; ++j) pk[j] = std::min(2 * j + l, 31);
-      for (int q = 0; q < 32; ++q) {
-        const int j = (q - l) / 2;
-        const bool on = q >= l && (q - l) % 2 == 0 && j < tl.wp;
-        (q < 16 ? slo[q] : shi[q - 16]) = on ? j : 0;
-        if (on) (q < 16 ? mlo : mhi) |= 1u << (q % 16);
-      }
-      pick[l] = _mm512_load_si512(pk);
-      spread_lo[l] = _mm512_load_si512(slo);
-      spread_hi[l] = _mm512_load_si512(shi);
-      has_lo[l] = __mmask16(mlo);
-      has_hi[l] = __mmask16(mhi);
+    alignas(64) int32_t ev[16], od[16], wl[16], wh[16];
+    for (int j = 0; j < 16; ++j) {
+      ev[j] = 2 * j;
+      od[j] = 2 * j + 1;
+      wl[j] = (j % 2 ? 16 : 0) + j / 2;
+      wh[j] = (j % 2 ? 16 : 0) + 8 + j / 2;
     }
+    even = _mm512_load_si512(ev);
+    odd = _mm512_load_si512(od);
+    weave_lo = _mm512_load_si512(wl);
+    weave_hi = _mm512_load_si512(wh);
     uint32_t xm = 0;
     for (int64_t q = 0; q < 32; ++q)
       if (q >= g.pw && q < g.pw + g.w && q < tl.cols) xm |= 1u << q;
     x_lo = __mmask16(xm & 0xFFFF);
     x_hi = __mmask16(xm >> 16);
     tiles = lanes(tl.wp);
+    shifted = __mmask16(lanes(tl.wp) << 1);
   }
 };
 
@@ -179,26 +175,38 @@ inline void gather_narrow(const float* x, const ConvGeom& g, const Tiles& tl, co
         lo = _mm512_maskz_loadu_ps(nr.x_lo, row);
         hi = _mm512_maskz_loadu_ps(nr.x_hi, row + 16);
       }
-      for (int l = 0; l < 4; ++l)
-        _mm512_mask_storeu_ps(d + (4 * k + l) * tl.tp + i * tl.wp, nr.tiles, _mm512_permutex2var_ps(lo, nr.pick[l], hi));
+      const __m512 e = _mm512_permutex2var_ps(lo, nr.even, hi), o = _mm512_permutex2var_ps(lo, nr.odd, hi);
+      float* at = d + 4 * k * tl.tp + i * tl.wp;
+      _mm512_mask_storeu_ps(at, nr.tiles, e);
+      _mm512_mask_storeu_ps(at + tl.tp, nr.tiles, o);
+      _mm512_mask_storeu_ps(at + 2 * tl.tp - 1, nr.shifted, e);  // lane j + 1 is tile j's
+      _mm512_mask_storeu_ps(at + 3 * tl.tp - 1, nr.shifted, o);
     }
 }
 
 // The adjoint: gx's plane from d, every element written (0 where no tile reads it).
 inline void scatter_narrow(const float* d, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* gx) {
   alignas(64) float buf[64];
+  const bool wide = tl.cols > 16;
   for (int64_t xr = 0; xr < g.h; ++xr) {
     float* out = gx + xr * g.w;
     const int64_t r = xr + g.ph;  // padded row
-    __m512 lo = _mm512_setzero_ps(), hi = lo;
+    __m512 e = _mm512_setzero_ps(), o = e;
     for (int k = 0; k < 4; ++k) {
       const int64_t i = (r - k) / 2;
       if (r < k || (r - k) % 2 != 0 || i >= tl.hp) continue;
-      for (int l = 0; l < 4; ++l) {
-        const __m512 v = _mm512_maskz_loadu_ps(nr.tiles, d + (4 * k + l) * tl.tp + i * tl.wp);
-        lo = _mm512_add_ps(lo, _mm512_maskz_permutexvar_ps(nr.has_lo[l], nr.spread_lo[l], v));
-        hi = _mm512_add_ps(hi, _mm512_maskz_permutexvar_ps(nr.has_hi[l], nr.spread_hi[l], v));
-      }
+      const float* at = d + 4 * k * tl.tp + i * tl.wp;
+      e = _mm512_add_ps(e, _mm512_add_ps(_mm512_maskz_loadu_ps(nr.tiles, at),
+                                         _mm512_maskz_loadu_ps(nr.shifted, at + 2 * tl.tp - 1)));
+      o = _mm512_add_ps(o, _mm512_add_ps(_mm512_maskz_loadu_ps(nr.tiles, at + tl.tp),
+                                         _mm512_maskz_loadu_ps(nr.shifted, at + 3 * tl.tp - 1)));
+    }
+    const __m512 lo = _mm512_permutex2var_ps(e, nr.weave_lo, o);
+    const __m512 hi = wide ? _mm512_permutex2var_ps(e, nr.weave_hi, o) : _mm512_setzero_ps();
+    if (g.pw == 0) {  // x's column q is padded column q
+      _mm512_mask_storeu_ps(out, lanes(g.w), lo);
+      if (g.w > 16) _mm512_mask_storeu_ps(out + 16, lanes(g.w - 16), hi);
+      continue;
     }
     _mm512_store_ps(buf, lo);
     _mm512_store_ps(buf + 16, hi);
