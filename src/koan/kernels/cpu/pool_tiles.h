@@ -166,55 +166,60 @@ struct NarrowRows {
 
 // d[(4 k + l) tp + t] for one channel plane x (gather_patches of the padded plane).
 inline void gather_narrow(const float* x, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* d) {
-  for (int64_t i = 0; i < tl.hp; ++i)
+  // Locals: the intrinsics' stores may alias anything, so fields would be reloaded after each.
+  const int64_t hp = tl.hp, wp = tl.wp, tp = tl.tp, h = g.h, w = g.w, ph = g.ph, pw = g.pw;
+  const __m512i even = nr.even, odd = nr.odd;
+  const __mmask16 x_lo = nr.x_lo, x_hi = nr.x_hi, tiles = nr.tiles, shifted = nr.shifted;
+  for (int64_t i = 0; i < hp; ++i)
     for (int k = 0; k < 4; ++k) {
-      const int64_t xr = 2 * i + k - g.ph;
+      const int64_t xr = 2 * i + k - ph;
       __m512 lo = _mm512_setzero_ps(), hi = lo;
-      if (xr >= 0 && xr < g.h) {
-        const float* row = x + xr * g.w - g.pw;  // padded column q is row[q]; only x's columns are read
-        lo = _mm512_maskz_loadu_ps(nr.x_lo, row);
-        hi = _mm512_maskz_loadu_ps(nr.x_hi, row + 16);
+      if (xr >= 0 && xr < h) {
+        const float* row = x + xr * w - pw;  // padded column q is row[q]; only x's columns are read
+        lo = _mm512_maskz_loadu_ps(x_lo, row);
+        hi = _mm512_maskz_loadu_ps(x_hi, row + 16);
       }
-      const __m512 e = _mm512_permutex2var_ps(lo, nr.even, hi), o = _mm512_permutex2var_ps(lo, nr.odd, hi);
-      float* at = d + 4 * k * tl.tp + i * tl.wp;
-      _mm512_mask_storeu_ps(at, nr.tiles, e);
-      _mm512_mask_storeu_ps(at + tl.tp, nr.tiles, o);
-      _mm512_mask_storeu_ps(at + 2 * tl.tp - 1, nr.shifted, e);  // lane j + 1 is tile j's
-      _mm512_mask_storeu_ps(at + 3 * tl.tp - 1, nr.shifted, o);
+      const __m512 e = _mm512_permutex2var_ps(lo, even, hi), o = _mm512_permutex2var_ps(lo, odd, hi);
+      float* at = d + 4 * k * tp + i * wp;
+      _mm512_mask_storeu_ps(at, tiles, e);
+      _mm512_mask_storeu_ps(at + tp, tiles, o);
+      _mm512_mask_storeu_ps(at + 2 * tp - 1, shifted, e);  // lane j + 1 is tile j's
+      _mm512_mask_storeu_ps(at + 3 * tp - 1, shifted, o);
     }
 }
 
 // The adjoint: gx's plane from d, every element written (0 where no tile reads it).
 inline void scatter_narrow(const float* d, const ConvGeom& g, const Tiles& tl, const NarrowRows& nr, float* gx) {
   alignas(64) float buf[64];
+  const int64_t hp = tl.hp, wp = tl.wp, tp = tl.tp, h = g.h, w = g.w, ph = g.ph, pw = g.pw;
+  const __m512i weave_lo = nr.weave_lo, weave_hi = nr.weave_hi;
+  const __mmask16 tiles = nr.tiles, shifted = nr.shifted;
   const bool wide = tl.cols > 16;
-  for (int64_t xr = 0; xr < g.h; ++xr) {
-    float* out = gx + xr * g.w;
-    const int64_t r = xr + g.ph;  // padded row
+  for (int64_t xr = 0; xr < h; ++xr) {
+    float* out = gx + xr * w;
+    const int64_t r = xr + ph;  // padded row
     __m512 e = _mm512_setzero_ps(), o = e;
     for (int k = 0; k < 4; ++k) {
       const int64_t i = (r - k) / 2;
-      if (r < k || (r - k) % 2 != 0 || i >= tl.hp) continue;
-      const float* at = d + 4 * k * tl.tp + i * tl.wp;
-      e = _mm512_add_ps(e, _mm512_add_ps(_mm512_maskz_loadu_ps(nr.tiles, at),
-                                         _mm512_maskz_loadu_ps(nr.shifted, at + 2 * tl.tp - 1)));
-      o = _mm512_add_ps(o, _mm512_add_ps(_mm512_maskz_loadu_ps(nr.tiles, at + tl.tp),
-                                         _mm512_maskz_loadu_ps(nr.shifted, at + 3 * tl.tp - 1)));
+      if (r < k || (r - k) % 2 != 0 || i >= hp) continue;
+      const float* at = d + 4 * k * tp + i * wp;
+      e = _mm512_add_ps(e, _mm512_add_ps(_mm512_maskz_loadu_ps(tiles, at), _mm512_maskz_loadu_ps(shifted, at + 2 * tp - 1)));
+      o = _mm512_add_ps(o, _mm512_add_ps(_mm512_maskz_loadu_ps(tiles, at + tp), _mm512_maskz_loadu_ps(shifted, at + 3 * tp - 1)));
     }
-    const __m512 lo = _mm512_permutex2var_ps(e, nr.weave_lo, o);
-    const __m512 hi = wide ? _mm512_permutex2var_ps(e, nr.weave_hi, o) : _mm512_setzero_ps();
-    if (g.pw == 0) {  // x's column q is padded column q
-      _mm512_mask_storeu_ps(out, lanes(g.w), lo);
-      if (g.w > 16) _mm512_mask_storeu_ps(out + 16, lanes(g.w - 16), hi);
+    const __m512 lo = _mm512_permutex2var_ps(e, weave_lo, o);
+    const __m512 hi = wide ? _mm512_permutex2var_ps(e, weave_hi, o) : _mm512_setzero_ps();
+    if (pw == 0) {  // x's column q is padded column q
+      _mm512_mask_storeu_ps(out, lanes(w), lo);
+      if (w > 16) _mm512_mask_storeu_ps(out + 16, lanes(w - 16), hi);
       continue;
     }
     _mm512_store_ps(buf, lo);
     _mm512_store_ps(buf + 16, hi);
     _mm512_store_ps(buf + 32, _mm512_setzero_ps());
     _mm512_store_ps(buf + 48, _mm512_setzero_ps());
-    const float* src = buf + g.pw;  // x's column xq is padded column xq + pw
-    for (int64_t q = 0; q < g.w; q += 16) {
-      const __mmask16 m = lanes(g.w - q);
+    const float* src = buf + pw;  // x's column xq is padded column xq + pw
+    for (int64_t q = 0; q < w; q += 16) {
+      const __mmask16 m = lanes(w - q);
       _mm512_mask_storeu_ps(out + q, m, _mm512_maskz_loadu_ps(m, src + q));
     }
   }
