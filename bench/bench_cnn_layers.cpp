@@ -55,7 +55,8 @@ BENCHMARK(BM_ConvWeightGrad)->Arg(0)->Arg(1);
 
 // The fused convolution + ReLU + 2x2 max pool (what the seed CNN runs), forward and backward,
 // per layer and algorithm: im2col (0), Winograd F(2x2, 3x3) (1), direct 2x2 tiles (2).  The
-// first layer's backward computes no input gradient, as in training.
+// first layer's backward computes no input gradient, as in training.  bwd 2: the backward from
+// the forward's reserve (Winograd keeps its transformed input; what training runs).
 constexpr kernels::ConvAlgo kAlgos[] = {kernels::ConvAlgo::im2col, kernels::ConvAlgo::winograd, kernels::ConvAlgo::direct};
 
 void BM_ConvReluPool(benchmark::State& st) {
@@ -65,17 +66,19 @@ void BM_ConvReluPool(benchmark::State& st) {
   auto g = geom(l);
   Tensor x = randn({g.n, g.c, g.h, g.w}), w = mul(randn({g.o, g.c, 3, 3}), 0.2), b = randn({g.o});
   Tensor out = empty({g.n, g.o, g.oh / 2, g.ow / 2}), taps = empty(out.shape(), {.dtype = DType::UInt8});
-  kernels::conv2d_relu_pool2x2_forward(x, w, b, g, out, taps, algo);
+  const int64_t rn = st.range(2) == 2 ? kernels::conv2d_relu_pool2x2_reserve(g, algo) : 0;
+  Tensor reserve = rn ? empty({rn}) : Tensor();
+  kernels::conv2d_relu_pool2x2_forward(x, w, b, g, out, taps, algo, reserve);
   Tensor gout = randn(out.shape()), gx = st.range(0) ? empty_like(x) : Tensor(), gw = empty_like(w), gb = empty_like(b);
   for (auto _ : st) {
     if (backward)
-      kernels::conv2d_relu_pool2x2_backward(gout, out, taps, x, w, g, gx, gw, gb, algo);
+      kernels::conv2d_relu_pool2x2_backward(gout, out, taps, x, w, g, gx, gw, gb, algo, reserve);
     else
       kernels::conv2d_relu_pool2x2_forward(x, w, b, g, out, taps, algo);
   }
   st.SetItemsProcessed(st.iterations() * g.n);  // samples
 }
-BENCHMARK(BM_ConvReluPool)->ArgNames({"layer", "algo", "bwd"})->ArgsProduct({{0}, {0, 2}, {0, 1}})->ArgsProduct({{1}, {0, 1, 2}, {0, 1}});
+BENCHMARK(BM_ConvReluPool)->ArgNames({"layer", "algo", "bwd"})->ArgsProduct({{0}, {0, 2}, {0, 1}})->ArgsProduct({{1}, {0, 1, 2}, {0, 1}})->Args({1, 1, 2});
 
 void BM_Relu(benchmark::State& st) {
   auto g = geom(kLayers[st.range(0)]);

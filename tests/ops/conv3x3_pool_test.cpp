@@ -111,6 +111,44 @@ TEST(Conv3x3Pool, SameResultAtAnyThreadCount) {
   }
 }
 
+// Winograd's forward can keep its transformed input for the backward (the reserve): the
+// gradients are then the same bit for bit, and the reserve is left as it was, so a second
+// backward (retain_graph) reads it again.
+TEST(Conv3x3Pool, WinogradBackwardFromTheReserveEqualsRecomputing) {
+  Generator gen(13);
+  for (const ConvGeom& g : {geom(21, 16, 13, 13, 8, 0, 0), geom(3, 10, 30, 30, 4, 1, 1), geom(2, 8, 9, 40, 3, 1, 1)}) {
+    SCOPED_TRACE(str("n", g.n, " c", g.c, " ", g.h, "x", g.w));
+    Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
+    Tensor b = randn({g.o}, {}, &gen);
+    const int64_t rn = kernels::conv2d_relu_pool2x2_reserve(g, ConvAlgo::winograd);
+    ASSERT_EQ(rn, 16 * g.c * g.n * (g.oh / 2) * (g.ow / 2));
+    EXPECT_EQ(kernels::conv2d_relu_pool2x2_reserve(g, ConvAlgo::im2col), 0);
+    EXPECT_EQ(kernels::conv2d_relu_pool2x2_reserve(g, ConvAlgo::direct), 0);
+    Tensor reserve = empty({rn});
+    Fused f{empty({g.n, g.o, g.oh / 2, g.ow / 2}), empty({g.n, g.o, g.oh / 2, g.ow / 2}, {.dtype = DType::UInt8})};
+    kernels::conv2d_relu_pool2x2_forward(x, w, b, g, f.out, f.taps, ConvAlgo::winograd, reserve);
+    EXPECT_TRUE(equal(f.out, forward(x, w, b, g, ConvAlgo::winograd).out));
+    Tensor kept = reserve.clone(), gout = randn(f.out.shape(), {}, &gen);
+    const Grads plain = backward(gout, f, x, w, g, ConvAlgo::winograd);
+    Grads from{full_like(x, 7.0), full_like(w, 7.0), empty({g.o})};
+    kernels::conv2d_relu_pool2x2_backward(gout, f.out, f.taps, x, w, g, from.gx, from.gw, from.gb, ConvAlgo::winograd,
+                                          reserve);
+    EXPECT_TRUE(equal(from.gx, plain.gx));
+    EXPECT_TRUE(equal(from.gw, plain.gw));
+    EXPECT_TRUE(equal(from.gb, plain.gb));
+    EXPECT_TRUE(equal(reserve, kept));
+  }
+  // Through the op: the seed CNN's second layer records a reserve; two backward passes agree.
+  Tensor x = randn({5, 32, 13, 13}, {}, &gen).requires_grad_(), w = mul(randn({64, 32, 3, 3}, {}, &gen), 0.1);
+  w.requires_grad_();
+  Tensor y = conv2d_relu_max_pool2d(x, w);
+  Tensor loss = sum(mul(y, y));
+  auto g1 = autograd::grad({loss}, {x, w}, {}, true);
+  auto g2 = autograd::grad({loss}, {x, w});
+  EXPECT_TRUE(equal(g1[0], g2[0]));
+  EXPECT_TRUE(equal(g1[1], g2[1]));
+}
+
 TEST(Conv3x3Pool, EmptyBatchZeroesTheGradients) {
   for (ConvAlgo algo : {ConvAlgo::winograd, ConvAlgo::direct}) {
     const ConvGeom g = geom(0, 8, 6, 6, 3, 0, 0);

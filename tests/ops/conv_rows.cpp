@@ -299,7 +299,7 @@ TEST(ConvSecondOrder, Conv2dReluMaxPoolGradientsDifferentiate) {
 TEST(ConvKernels, Conv2dReluMaxPoolEqualsTheThreeOps) {
   struct Case { Shape x, w; int64_t pad; int64_t groups; bool bias; bool x_grad; DType dt; double tol = 0; };
   for (const Case& c : {Case{{9, 1, 28, 28}, {32, 1, 3, 3}, 0, 1, true, false, DType::Float32, 1e-4},  // direct: sums of 1 521 terms per weight
-                        Case{{10, 32, 13, 13}, {64, 32, 3, 3}, 0, 1, true, true, DType::Float32, 1e-5},  // Winograd
+                        Case{{10, 32, 13, 13}, {64, 32, 3, 3}, 0, 1, true, true, DType::Float32, 1e-4},  // Winograd: sums of 250 tiles
                         Case{{3, 2, 9, 41}, {4, 1, 3, 3}, 1, 2, false, true, DType::Float32},
                         Case{{4, 5, 6, 7}, {3, 5, 1, 1}, 0, 1, true, true, DType::Float32},
                         Case{{3, 2, 7, 8}, {3, 2, 3, 2}, 1, 1, true, true, DType::Float64}}) {

@@ -53,15 +53,23 @@ bool conv2d_winograd_supports(const ConvGeom& g);
 // output is pooled while it is in cache and never stored: the full-size activation is neither
 // written, read back by the pooling, nor kept for the backward.  With im2col, equal bit for bit
 // to conv2d_forward(relu) followed by max_pool2d; with winograd or direct, equal up to rounding.
+// reserve, when defined (conv2d_relu_pool2x2_reserve(g, algo) elements of x's dtype, contiguous),
+// receives what the algorithm can hand its backward (Winograd's transformed input) so that the
+// backward need not compute it again, like cuDNN's reserve space.
 void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                                 const Tensor& out, const Tensor& taps, ConvAlgo algo = ConvAlgo::automatic);
+                                 const Tensor& out, const Tensor& taps, ConvAlgo algo = ConvAlgo::automatic,
+                                 const Tensor& reserve = {});
 // Its first-order backward from the pooled gradient gout, the pooled output and the taps: the
 // gradient at each tap where pooled > 0 (the ReLU's mask there), zero elsewhere.  With im2col it
 // is built per sample in cache, then conv2d_backward's pass, equal bit for bit to
-// max_pool2d_backward followed by conv2d_backward with relu_out.  algo must be the forward's.
+// max_pool2d_backward followed by conv2d_backward with relu_out.  algo must be the forward's;
+// reserve the forward's (same x and w), or undefined.
 void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, const Tensor& taps, const Tensor& x,
                                   const Tensor& w, const ConvGeom& g, const Tensor& gx, const Tensor& gw,
-                                  const Tensor& gb, ConvAlgo algo = ConvAlgo::automatic);
+                                  const Tensor& gb, ConvAlgo algo = ConvAlgo::automatic, const Tensor& reserve = {});
+// Elements of the reserve the forward can fill for the backward: 0 when the algorithm keeps
+// nothing (im2col, direct).
+int64_t conv2d_relu_pool2x2_reserve(const ConvGeom& g, ConvAlgo algo = ConvAlgo::automatic);
 // gw[o, c, i, j] = sum over n and output positions of gy * x (the weight gradient).
 // gw (o, c / groups, kh, kw) is overwritten.  Summed in a fixed order of sample blocks, so the
 // result does not depend on the thread count.

@@ -112,12 +112,17 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
 Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g) {
   const Shape os{g.n, g.o, g.oh / 2, g.ow / 2};
   Tensor out = new_output(os, x.dtype()), taps = new_output(os, DType::UInt8);
-  kernels::conv2d_relu_pool2x2_forward(dense(x), dense(w), dense(b), g, out, taps);
-  if (autograd::needs_grad({&x, &w, &b})) {
+  const bool grad = autograd::needs_grad({&x, &w, &b});
+  // What the kernel can hand its backward (Winograd's transformed input), kept only for training.
+  const int64_t rn = grad ? kernels::conv2d_relu_pool2x2_reserve(g) : 0;
+  Tensor reserve = rn ? new_output({rn}, x.dtype()) : Tensor();
+  kernels::conv2d_relu_pool2x2_forward(dense(x), dense(w), dense(b), g, out, taps, kernels::ConvAlgo::automatic,
+                                       reserve);
+  if (grad) {
     autograd::record("ConvolutionReluMaxPoolBackward", {x, w, b}, {out},
                      [sx = SavedTensor(x, false), sw = SavedTensor(w, false),
                       sb = b.defined() ? SavedTensor(b, false) : SavedTensor(), sout = SavedTensor(out, true), taps,
-                      g](FunctionNode& self, Grads& gr) {
+                      reserve, g](FunctionNode& self, Grads& gr) {
                        auto me = self.self();
                        Tensor x = sx.unpack(me), w = sw.unpack(me);
                        if (wants(self, 1) && !GradMode::enabled()) {  // no graph to record: one kernel
@@ -127,7 +132,8 @@ Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, con
                          r[1] = new_output(w.shape(), dt);
                          if (wants(self, 2)) r[2] = new_output({g.o}, dt);
                          kernels::conv2d_relu_pool2x2_backward(dense(gr[0]), sout.unpack(me), taps, dense(x),
-                                                               wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2]);
+                                                               wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2],
+                                                               kernels::ConvAlgo::automatic, reserve);
                          return r;
                        }
                        const kernels::PoolGeom pg{.planes = g.n * g.o, .h = g.oh, .w = g.ow, .oh = g.oh / 2,

@@ -430,17 +430,24 @@ ConvAlgo pick(const ConvGeom& g, ConvAlgo algo) {
 }
 }  // namespace
 
+int64_t conv2d_relu_pool2x2_reserve(const ConvGeom& g, ConvAlgo algo) {
+  return pick(g, algo) == ConvAlgo::winograd ? winograd::kept_size(g) : 0;
+}
+
 void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                                 const Tensor& out, const Tensor& taps, ConvAlgo algo) {
+                                 const Tensor& out, const Tensor& taps, ConvAlgo algo, const Tensor& reserve) {
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && out.is_contiguous() && taps.is_contiguous());
   KOAN_ASSERT(taps.dtype() == DType::UInt8 && out.numel() == taps.numel() && g.oh >= 2 && g.ow >= 2);
   KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
-  if (out.numel() == 0) return;
   const ConvAlgo how = pick(g, algo);
+  KOAN_ASSERT(!reserve.defined() || (reserve.is_contiguous() && reserve.dtype() == x.dtype() &&
+                                     reserve.numel() == conv2d_relu_pool2x2_reserve(g, how)));
+  if (out.numel() == 0) return;
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d", [&]<class T>() {
     uint8_t* tp = base_ptr<uint8_t>(taps) + taps.offset();
     if (how == ConvAlgo::winograd)
-      return winograd::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp);
+      return winograd::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp,
+                                            reserve.defined() ? mut_ptr<T>(reserve) : nullptr);
     if (how == ConvAlgo::direct)
       return direct3x3::relu_pool_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, mut_ptr<T>(out), tp);
     forward_impl<T>(x, w, bias, g, Tensor(), true, {mut_ptr<T>(out), tp, g.oh / 2, g.ow / 2});
@@ -449,19 +456,21 @@ void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor&
 
 void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, const Tensor& taps, const Tensor& x,
                                   const Tensor& w, const ConvGeom& g, const Tensor& gx, const Tensor& gw,
-                                  const Tensor& gb, ConvAlgo algo) {
+                                  const Tensor& gb, ConvAlgo algo, const Tensor& reserve) {
   KOAN_ASSERT(gout.is_contiguous() && pooled.is_contiguous() && taps.is_contiguous() && x.is_contiguous() &&
               gw.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
   KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
   const ConvAlgo how = pick(g, algo);
+  KOAN_ASSERT(!reserve.defined() || (reserve.is_contiguous() && reserve.dtype() == x.dtype() &&
+                                     reserve.numel() == conv2d_relu_pool2x2_reserve(g, how)));
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d backward", [&]<class T>() {
     uint8_t* tp = base_ptr<uint8_t>(taps) + taps.offset();
     T* gxp = gx.defined() ? mut_ptr<T>(gx) : nullptr;
     T* gbp = gb.defined() ? mut_ptr<T>(gb) : nullptr;
     if (how == ConvAlgo::winograd)
       return winograd::relu_pool_backward<T>(ptr<T>(gout), ptr<T>(pooled), tp, ptr<T>(x), ptr<T>(w), g, gxp,
-                                             mut_ptr<T>(gw), gbp);
+                                             mut_ptr<T>(gw), gbp, reserve.defined() ? ptr<T>(reserve) : nullptr);
     if (how == ConvAlgo::direct)
       return direct3x3::relu_pool_backward<T>(ptr<T>(gout), ptr<T>(pooled), tp, ptr<T>(x), ptr<T>(w), g, gxp,
                                               mut_ptr<T>(gw), gbp);

@@ -370,7 +370,7 @@ bool supports(const ConvGeom& g) {
 bool applies(const ConvGeom& g) { return supports(g) && g.c >= kMinChannels; }
 
 template <class T>
-void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps) {
+void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps, T* keep) {
   const Tiles tl(g);
   const pool_tiles::NarrowFor<T> nr(g, tl);
   const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl);
@@ -387,6 +387,7 @@ void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T*
     T* d = pad + tl.rows * tl.cols;
     for (int64_t ch = cb; ch < ce; ++ch) {
       const int64_t n0 = ch * S, n1 = std::min(g.n, n0 + S), ld = (n1 - n0) * tl.tp;
+      if (keep) V = keep + 16 * C * n0 * tl.tp;  // chunk ch's V, kept for the backward
       for (int64_t n = n0; n < n1; ++n) input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
       for (int64_t xi = 0; xi < 16; ++xi)
         gemm<T>(false, false, O, ld, C, T(1), U + xi * O * C, C, V + xi * C * ld, ld, T(0), M + xi * O * ld, ld);
@@ -398,7 +399,7 @@ void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T*
 
 template <class T>
 void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
-                        const ConvGeom& g, T* gx, T* gw, T* gb) {
+                        const ConvGeom& g, T* gx, T* gw, T* gb, const T* kept) {
   const Tiles tl(g);
   const pool_tiles::NarrowFor<T> nr(g, tl);
   const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl), un = 16 * O * C;
@@ -410,33 +411,35 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
   Tensor ut = gx ? scratch<T>(un) : Tensor();
   T* U = gx ? ut.data_ptr<T>() : nullptr;
   if (gx) weight_transform(w, g, U);
-  // A fixed number of sample blocks (a function of n only), each summing its own dU; the
-  // partials are added in block order, so the result does not depend on the thread count.
-  const int64_t nblk = std::min<int64_t>(g.n, 8);
+  // The forward's chunks, in a fixed number of blocks (a function of n only), each block summing
+  // its own dU; the partials are added in block order, so the result does not depend on the
+  // thread count.
+  const int64_t chunks = (g.n + S - 1) / S, nblk = std::min<int64_t>(chunks, 8);
   Tensor partial_t = scratch<T>(nblk * un);
   T* partial = partial_t.data_ptr<T>();
   std::vector<double> bias_partial(gb ? nblk * O : 0, 0.0);
   parallel_for(0, nblk, 1, [&](int64_t bb, int64_t be) {
     const int64_t cols = S * tl.tp;
     Tensor buf = scratch<T>(16 * (C + O) * cols + tl.rows * tl.cols + 16 * tl.tp);
-    T* V = buf.data_ptr<T>();  // V, then dV once the weight gradient has used V
+    T* V = buf.data_ptr<T>();  // V when not kept, then dV once the weight gradient has used V
     T* dM = V + 16 * C * cols;
     T* pad = dM + 16 * O * cols;
     T* d = pad + tl.rows * tl.cols;
     for (int64_t blk = bb; blk < be; ++blk) {
       T* acc = partial + blk * un;
       double* bsum = gb ? bias_partial.data() + blk * O : nullptr;
-      const int64_t b0 = g.n * blk / nblk, b1 = g.n * (blk + 1) / nblk;
-      for (int64_t n0 = b0; n0 < b1; n0 += S) {
-        const int64_t n1 = std::min(b1, n0 + S), ld = (n1 - n0) * tl.tp;
+      const int64_t c0 = chunks * blk / nblk, c1 = chunks * (blk + 1) / nblk;
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const int64_t n0 = ch * S, n1 = std::min(g.n, n0 + S), ld = (n1 - n0) * tl.tp;
+        const T* Vin = kept ? kept + 16 * C * n0 * tl.tp : V;
         for (int64_t n = n0; n < n1; ++n) {
           const int64_t at = n * O * tl.tp;
           output_transform_adjoint(gout + at, pooled + at, taps + at, g, tl, dM + (n - n0) * tl.tp, ld, bsum);
-          input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
+          if (!kept) input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
         }
-        const T beta = n0 == b0 ? T(0) : T(1);
+        const T beta = ch == c0 ? T(0) : T(1);
         for (int64_t xi = 0; xi < 16; ++xi)
-          gemm<T>(false, true, O, C, ld, T(1), dM + xi * O * ld, ld, V + xi * C * ld, ld, beta, acc + xi * O * C, C);
+          gemm<T>(false, true, O, C, ld, T(1), dM + xi * O * ld, ld, Vin + xi * C * ld, ld, beta, acc + xi * O * C, C);
         if (!gx) continue;
         for (int64_t xi = 0; xi < 16; ++xi)
           gemm<T>(true, false, C, ld, O, T(1), U + xi * O * C, C, dM + xi * O * ld, ld, T(0), V + xi * C * ld, ld);
@@ -458,12 +461,15 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
     }
 }
 
-template void relu_pool_forward<float>(const float*, const float*, const float*, const ConvGeom&, float*, uint8_t*);
+int64_t kept_size(const ConvGeom& g) { return 16 * g.c * g.n * Tiles(g).tp; }
+
+template void relu_pool_forward<float>(const float*, const float*, const float*, const ConvGeom&, float*, uint8_t*,
+                                       float*);
 template void relu_pool_forward<double>(const double*, const double*, const double*, const ConvGeom&, double*,
-                                        uint8_t*);
+                                        uint8_t*, double*);
 template void relu_pool_backward<float>(const float*, const float*, const uint8_t*, const float*, const float*,
-                                        const ConvGeom&, float*, float*, float*);
+                                        const ConvGeom&, float*, float*, float*, const float*);
 template void relu_pool_backward<double>(const double*, const double*, const uint8_t*, const double*, const double*,
-                                         const ConvGeom&, double*, double*, double*);
+                                         const ConvGeom&, double*, double*, double*, const double*);
 
 }  // namespace koan::kernels::winograd

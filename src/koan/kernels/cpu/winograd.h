@@ -27,15 +27,20 @@ bool applies(const ConvGeom& g);
 bool supports(const ConvGeom& g);
 
 // out, taps (n, o, oh / 2, ow / 2) = max_pool2d(relu(conv(x, w) + b), 2) with max_pool2d's taps
-// (the first of equal values).  b may be null.
+// (the first of equal values).  b may be null.  Where keep is not null (kept_size(g) elements),
+// the transformed input V is left there for the backward, which then need not compute it again.
 template <class T>
-void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps);
+void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps, T* keep);
 
 // Its first-order backward from the pooled gradient gout: gw always, gx and gb where not null.
 // The gradient reaches the tap of each window whose pooled value is > 0 (the ReLU's mask there).
-// Summed in a fixed order of sample blocks, so the result does not depend on the thread count.
+// kept: what the forward left in keep for this x, or null.  Summed in a fixed order of sample
+// blocks, so the result does not depend on the thread count.
 template <class T>
 void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
-                        const ConvGeom& g, T* gx, T* gw, T* gb);
+                        const ConvGeom& g, T* gx, T* gw, T* gb, const T* kept);
+
+// Elements of the forward's keep buffer: V, 16 * c values per tile.
+int64_t kept_size(const ConvGeom& g);
 
 }  // namespace koan::kernels::winograd
