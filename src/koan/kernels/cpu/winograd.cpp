@@ -137,18 +137,23 @@ double pool_to_dm(const T* go, const T* po, const uint8_t* pt, int64_t tp, T* m,
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
+// p[0], p[step], p[2 step], p[3 step]: one row or column of a tile's 4x4 points, 16 tiles wide.
+inline void load4(const float* p, int64_t step, __mmask16 k, __m512 out[4]) {
+  for (int i = 0; i < 4; ++i) out[i] = _mm512_maskz_loadu_ps(k, p + i * step);
+}
+
 template <>
 void patches_to_v<float>(const float* d, int64_t tp, float* v, int64_t pstride) {
   for (int64_t t = 0; t < tp; t += 16) {
     const __mmask16 k = lanes(tp - t);
     __m512 h[4][4];
     for (int r = 0; r < 4; ++r) {
-      const __m512 d0 = _mm512_maskz_loadu_ps(k, d + (4 * r) * tp + t), d1 = _mm512_maskz_loadu_ps(k, d + (4 * r + 1) * tp + t);
-      const __m512 d2 = _mm512_maskz_loadu_ps(k, d + (4 * r + 2) * tp + t), d3 = _mm512_maskz_loadu_ps(k, d + (4 * r + 3) * tp + t);
-      h[r][0] = _mm512_sub_ps(d0, d2);
-      h[r][1] = _mm512_add_ps(d1, d2);
-      h[r][2] = _mm512_sub_ps(d2, d1);
-      h[r][3] = _mm512_sub_ps(d1, d3);
+      __m512 dr[4];
+      load4(d + 4 * r * tp + t, tp, k, dr);
+      h[r][0] = _mm512_sub_ps(dr[0], dr[2]);
+      h[r][1] = _mm512_add_ps(dr[1], dr[2]);
+      h[r][2] = _mm512_sub_ps(dr[2], dr[1]);
+      h[r][3] = _mm512_sub_ps(dr[1], dr[3]);
     }
     for (int q = 0; q < 4; ++q) {
       _mm512_mask_storeu_ps(v + (0 + q) * pstride + t, k, _mm512_sub_ps(h[0][q], h[2][q]));
@@ -166,12 +171,12 @@ void v_to_patches<float>(const float* v, int64_t pstride, int64_t tp, float* d) 
     const __mmask16 k = lanes(tp - t);
     __m512 e[4][4];
     for (int q = 0; q < 4; ++q) {
-      const __m512 v0 = _mm512_maskz_loadu_ps(k, v + (0 + q) * pstride + t), v1 = _mm512_maskz_loadu_ps(k, v + (4 + q) * pstride + t);
-      const __m512 v2 = _mm512_maskz_loadu_ps(k, v + (8 + q) * pstride + t), v3 = _mm512_maskz_loadu_ps(k, v + (12 + q) * pstride + t);
-      e[0][q] = v0;
-      e[1][q] = _mm512_add_ps(_mm512_sub_ps(v1, v2), v3);
-      e[2][q] = _mm512_sub_ps(_mm512_add_ps(v1, v2), v0);
-      e[3][q] = _mm512_sub_ps(zero, v3);
+      __m512 vq[4];
+      load4(v + q * pstride + t, 4 * pstride, k, vq);
+      e[0][q] = vq[0];
+      e[1][q] = _mm512_add_ps(_mm512_sub_ps(vq[1], vq[2]), vq[3]);
+      e[2][q] = _mm512_sub_ps(_mm512_add_ps(vq[1], vq[2]), vq[0]);
+      e[3][q] = _mm512_sub_ps(zero, vq[3]);
     }
     for (int r = 0; r < 4; ++r) {
       _mm512_mask_storeu_ps(d + (4 * r) * tp + t, k, e[r][0]);
@@ -189,10 +194,10 @@ void m_to_pool<float>(const float* m, int64_t pstride, int64_t tp, float bo, flo
     const __mmask16 k = lanes(tp - t);
     __m512 r[2][4];
     for (int q = 0; q < 4; ++q) {
-      const __m512 m0 = _mm512_maskz_loadu_ps(k, m + (0 + q) * pstride + t), m1 = _mm512_maskz_loadu_ps(k, m + (4 + q) * pstride + t);
-      const __m512 m2 = _mm512_maskz_loadu_ps(k, m + (8 + q) * pstride + t), m3 = _mm512_maskz_loadu_ps(k, m + (12 + q) * pstride + t);
-      r[0][q] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-      r[1][q] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+      __m512 mq[4];
+      load4(m + q * pstride + t, 4 * pstride, k, mq);
+      r[0][q] = _mm512_add_ps(_mm512_add_ps(mq[0], mq[1]), mq[2]);
+      r[1][q] = _mm512_sub_ps(_mm512_sub_ps(mq[1], mq[2]), mq[3]);
     }
     __m512 y[4];
     for (int a = 0; a < 2; ++a) {
