@@ -33,6 +33,9 @@ const ConvGeom kGeoms[] = {
     geom(2, 8, 9, 40, 3, 1, 1),    // rows wider than the AVX-512 path's 32 columns
     geom(9, 1, 28, 28, 5, 0, 0),   // the seed CNN's first layer, fewer channels: 169 tiles, 11 vectors
     geom(2, 3, 9, 10, 4, 1, 1),    // RGB-like, "same"
+    geom(10, 8, 30, 30, 2, 1, 1),  // 10 chunks of 1 sample in 8 blocks: blocks of 2 chunks
+    geom(1, 8, 4, 4, 3, 0, 0),     // one tile, one sample
+    geom(2, 9, 5, 6, 2, 0, 0),     // 3x4 -> one tile row: the odd row left out
 };
 
 struct Fused {
@@ -72,9 +75,9 @@ TEST(Conv3x3Pool, WinogradAndDirectMatchIm2col) {
       const Fused win = forward(x, w, b, g, algo);
       EXPECT_TRUE(testing::close(win.out, ref.out, rtol, atol));
       EXPECT_TRUE(equal(win.taps, ref.taps));
-      // Some windows all negative (pooled 0: no gradient), most not.
+      // Some windows all negative (pooled 0: no gradient), most not; tiny outputs may have none.
       const double zeros = sum(eq(ref.out, 0.0)).item<double>() / double(ref.out.numel());
-      EXPECT_GT(zeros, 0.02);
+      if (ref.out.numel() >= 100) EXPECT_GT(zeros, 0.02);
       EXPECT_LT(zeros, 0.6);
 
       Tensor gout = randn(ref.out.shape(), {.dtype = dt}, &gen);
