@@ -31,8 +31,10 @@ using pool_tiles::Tiles;
 using pool_tiles::lanes;
 #endif
 
-// Below this many input channels the transforms cost more than the products save (the seed
-// CNN's first layer has 1; its second, 32).
+// Below this many input channels the direct tiles of conv3x3_direct.cpp are faster (the seed
+// CNN's first layer has 1; its second, 32).  Measured at batch 64, 1 thread: with 4 channels
+// Winograd took 0.57 / 1.34 ms forward / backward against direct's 0.39 / 1.20; with 8,
+// 0.70 / 1.52 against 0.72 / 4.06 (docs/PERFORMANCE.md).
 constexpr int64_t kMinChannels = 8;
 // Tiles per chunk: GEMMs of 64 x 200 x 32 ran at oneDNN's best (135-140 GFLOP/s at 1 thread;
 // 100 columns 116, 1 600 columns 100-120), and a chunk's V and M (1.2 MB at 32 -> 64 channels) stay

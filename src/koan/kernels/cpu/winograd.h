@@ -5,8 +5,8 @@
 // grid of Winograd tiles: tile (i, j) reads the 4x4 input patch at rows 2i - ph.., columns
 // 2j - pw.., and its four outputs are pooled at once.  Per output the products cost 16 / 4
 // multiply-adds per (o, c) pair instead of 9, and only the 2 * (oh / 2) x 2 * (ow / 2) outputs the
-// pooling reads are computed (the seed CNN's second layer: 100 of 121), so the three products of a
-// training step shrink from 2.23 to 0.82 million multiply-adds per sample.  They run as 16
+// pooling reads are computed (the seed CNN's second layer: 100 of 121), so each of the three
+// products of a training step shrinks from 2.23 to 0.82 million multiply-adds per sample.  They run as 16
 // independent GEMMs, one per point of the 4x4 transform space, over a chunk of samples' tiles.
 //
 // The backward passes are the exact adjoints of the forward's linear maps (transposed transforms,
@@ -20,8 +20,8 @@
 
 namespace koan::kernels::winograd {
 
-// 3x3 kernel, unit stride and dilation, one group, and enough input channels that the 16 small
-// GEMMs and the transforms beat im2col (measured: see winograd.cpp).
+// 3x3 kernel, unit stride and dilation, one group, and enough input channels (8) that the 16
+// small GEMMs and the transforms beat the direct tiles and im2col (measured: docs/PERFORMANCE.md).
 bool applies(const ConvGeom& g);
 // The shapes it can compute at all (applies without the channel threshold); tests force it there.
 bool supports(const ConvGeom& g);
