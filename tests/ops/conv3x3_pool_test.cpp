@@ -150,6 +150,11 @@ TEST(Conv3x3Pool, WinogradBackwardFromTheReserveEqualsRecomputing) {
   auto g2 = autograd::grad({loss}, {x, w});
   EXPECT_TRUE(equal(g1[0], g2[0]));
   EXPECT_TRUE(equal(g1[1], g2[1]));
+  // Frozen weights: no reserve, and the input's gradient through the ops' path.
+  Tensor wf = w.detach();
+  Tensor xg = autograd::grad({sum(mul(conv2d_relu_max_pool2d(x, wf), conv2d_relu_max_pool2d(x, wf)))}, {x})[0];
+  Tensor xp = autograd::grad({sum(mul(max_pool2d(conv2d_relu(x, wf), 2), max_pool2d(conv2d_relu(x, wf), 2)))}, {x})[0];
+  EXPECT_TRUE(testing::close(xg, xp, 1e-4, 1e-4));
 }
 
 TEST(Conv3x3Pool, EmptyBatchZeroesTheGradients) {

@@ -113,8 +113,9 @@ Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, con
   const Shape os{g.n, g.o, g.oh / 2, g.ow / 2};
   Tensor out = new_output(os, x.dtype()), taps = new_output(os, DType::UInt8);
   const bool grad = autograd::needs_grad({&x, &w, &b});
-  // What the kernel can hand its backward (Winograd's transformed input), kept only for training.
-  const int64_t rn = grad ? kernels::conv2d_relu_pool2x2_reserve(g) : 0;
+  // What the kernel can hand its backward (Winograd's transformed input), kept only when the
+  // weights train: the backward's one-kernel path below runs only then.
+  const int64_t rn = grad && autograd::needs_grad({&w}) ? kernels::conv2d_relu_pool2x2_reserve(g) : 0;
   Tensor reserve = rn ? new_output({rn}, x.dtype()) : Tensor();
   kernels::conv2d_relu_pool2x2_forward(dense(x), dense(w), dense(b), g, out, taps, kernels::ConvAlgo::automatic,
                                        reserve);
