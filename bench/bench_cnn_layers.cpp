@@ -23,15 +23,30 @@ kernels::ConvGeom geom(const Layer& l) {
   return {.n = kBatch, .c = l.c, .h = l.hw, .w = l.hw, .o = l.o, .kh = 3, .kw = 3, .oh = l.hw - 2, .ow = l.hw - 2};
 }
 
+// The plain convolution (algo 0: im2col, 1: Winograd where it applies).  Flops counted as
+// im2col does them, so Winograd's figure is an effective rate.
 void BM_ConvForward(benchmark::State& st) {
   const Layer& l = kLayers[st.range(0)];
+  const auto algo = st.range(1) ? kernels::ConvAlgo::automatic : kernels::ConvAlgo::im2col;
   auto g = geom(l);
   Tensor x = randn({g.n, g.c, g.h, g.w}), w = randn({g.o, g.c, 3, 3}), b = randn({g.o});
   Tensor y = empty({g.n, g.o, g.oh, g.ow});
-  for (auto _ : st) kernels::conv2d_forward(x, w, b, g, y);
+  for (auto _ : st) kernels::conv2d_forward(x, w, b, g, y, false, algo);
   st.SetItemsProcessed(st.iterations() * 2 * g.n * g.o * g.c * 9 * g.oh * g.ow);  // flops
 }
-BENCHMARK(BM_ConvForward)->Arg(0)->Arg(1);
+BENCHMARK(BM_ConvForward)->Args({0, 0})->Args({1, 0})->Args({1, 1});
+
+// The plain convolution's one-pass first-order backward (input, weight and bias gradients).
+void BM_ConvBackward(benchmark::State& st) {
+  const Layer& l = kLayers[st.range(0)];
+  const auto algo = st.range(1) ? kernels::ConvAlgo::automatic : kernels::ConvAlgo::im2col;
+  auto g = geom(l);
+  Tensor x = randn({g.n, g.c, g.h, g.w}), w = randn({g.o, g.c, 3, 3}), gy = randn({g.n, g.o, g.oh, g.ow});
+  Tensor gx = empty_like(x), gw = empty_like(w), gb = empty({g.o});
+  for (auto _ : st) kernels::conv2d_backward(gy, Tensor(), x, w, g, gx, gw, gb, algo);
+  st.SetItemsProcessed(st.iterations() * 4 * g.n * g.o * g.c * 9 * g.oh * g.ow);
+}
+BENCHMARK(BM_ConvBackward)->Args({1, 0})->Args({1, 1});
 
 void BM_ConvInputGrad(benchmark::State& st) {
   const Layer& l = kLayers[st.range(0)];

@@ -5,7 +5,8 @@
 // Geometries cover padding (none, "same", wider than the kernel's reach, one side only), odd
 // sizes whose last row or column the pooling leaves out, several chunks of samples with a short
 // last one, and planes of more tiles than a chunk holds.  The op-level parity with PyTorch and the
-// float64 gradcheck run through this path too (conv_rows.cpp, 8 input channels).
+// float64 gradcheck run through this path too (conv_rows.cpp, 8 input channels).  Last, the plain
+// convolution through Winograd with tiles covering every output.
 #include "koan/kernels/conv.h"
 #include "support/testing.h"
 
@@ -183,6 +184,56 @@ TEST(Conv3x3Pool, SupportsThreeByThreeKernelsWithUnitStride) {
   ConvGeom five = seed;
   five.kh = five.kw = 5;
   EXPECT_FALSE(kernels::conv2d_winograd_supports(five));
+}
+
+
+// The plain convolution (no pooling) through Winograd with tiles covering every output, against
+// im2col: odd sizes (a half-used last tile row and column), padding, bias or none, ReLU or none.
+TEST(Conv3x3, WinogradConvMatchesIm2col) {
+  Generator gen(14);
+  const ConvGeom geoms[] = {geom(3, 8, 13, 13, 6, 0, 0), geom(2, 9, 8, 10, 5, 1, 1), geom(2, 8, 7, 9, 4, 1, 0),
+                            geom(1, 8, 5, 5, 3, 2, 2), geom(9, 16, 13, 13, 8, 0, 0), geom(2, 8, 9, 40, 3, 1, 1)};
+  for (DType dt : {DType::Float32, DType::Float64})
+    for (const ConvGeom& g : geoms)
+      for (bool relu : {false, true}) {
+        SCOPED_TRACE(str(name(dt), " n", g.n, " c", g.c, " ", g.h, "x", g.w, " p", g.ph, ",", g.pw, relu ? " relu" : ""));
+        const double tol = dt == DType::Float32 ? 1e-4 : 1e-11;
+        Tensor x = randn({g.n, g.c, g.h, g.w}, {.dtype = dt}, &gen);
+        Tensor w = mul(randn({g.o, g.c, 3, 3}, {.dtype = dt}, &gen), 0.3), b = randn({g.o}, {.dtype = dt}, &gen);
+        auto fwd = [&](const Tensor& bias, ConvAlgo algo) {
+          Tensor y = empty({g.n, g.o, g.oh, g.ow}, {.dtype = dt});
+          kernels::conv2d_forward(x, w, bias, g, y, relu, algo);
+          return y;
+        };
+        const Tensor yr = fwd(b, ConvAlgo::im2col), yw = fwd(b, ConvAlgo::winograd);
+        EXPECT_TRUE(testing::close(yw, yr, tol, tol));
+        EXPECT_TRUE(testing::close(fwd(Tensor(), ConvAlgo::winograd), fwd(Tensor(), ConvAlgo::im2col), tol, tol));
+        Tensor gy = randn(yr.shape(), {.dtype = dt}, &gen);
+        auto bwd = [&](ConvAlgo algo, bool want_x) {
+          Grads r{want_x ? full_like(x, 7.0) : Tensor(), full_like(w, 7.0), empty({g.o}, {.dtype = dt})};
+          kernels::conv2d_backward(gy, relu ? yr : Tensor(), x, w, g, r.gx, r.gw, r.gb, algo);
+          return r;
+        };
+        const Grads gr = bwd(ConvAlgo::im2col, true), gw = bwd(ConvAlgo::winograd, true);
+        EXPECT_TRUE(testing::close(gw.gx, gr.gx, tol, tol)) << "input gradient";
+        EXPECT_TRUE(testing::close(gw.gw, gr.gw, tol, tol)) << "weight gradient";
+        EXPECT_TRUE(testing::close(gw.gb, gr.gb, tol, tol)) << "bias gradient";
+        EXPECT_TRUE(equal(bwd(ConvAlgo::winograd, false).gw, gw.gw));
+      }
+  // Thread count: the same bits at 1 and 2 threads.
+  const ConvGeom g = geom(21, 16, 13, 13, 8, 1, 1);
+  Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    Tensor y = empty({g.n, g.o, g.oh, g.ow});
+    kernels::conv2d_forward(x, w, Tensor(), g, y, true, ConvAlgo::winograd);
+    Grads r{empty_like(x), empty_like(w), empty({g.o})};
+    kernels::conv2d_backward(ones_like(y), y, x, w, g, r.gx, r.gw, r.gb, ConvAlgo::winograd);
+    return std::vector<Tensor>{y, r.gx, r.gw, r.gb};
+  };
+  auto one = run(1), two = run(2);
+  set_num_threads(2);
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
 }
 
 }  // namespace

@@ -24,10 +24,16 @@ struct ConvGeom {
   int64_t groups = 1;
 };
 
+// How a convolution computes its products (the fused convolution + ReLU + pooling's choices are
+// below).  automatic takes Winograd F(2x2, 3x3) (kernels/cpu/winograd.h) for 3x3 kernels with
+// unit stride and dilation, one group and at least 8 input channels, im2col otherwise.  Tests name
+// one to compare them; direct exists only for the fused kernel.
+enum class ConvAlgo { automatic, im2col, winograd, direct };
+
 // y = conv(x, w) + bias[o] (bias may be undefined), then max(y, 0) when relu is set.  All
 // contiguous, one floating dtype.
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
-                    const Tensor& y, bool relu = false);
+                    const Tensor& y, bool relu = false, ConvAlgo algo = ConvAlgo::automatic);
 // gx = adjoint of conv2d_forward in x applied to gy, plus bias[c] when defined
 // (conv_transpose2d's forward).  gx (n, c, h, w) is overwritten.
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g,
@@ -36,15 +42,14 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
 // (that y) is defined, in one pass over the samples: gw always, gx and gb (the bias gradient)
 // where defined.  Each sample's gradient is masked into a scratch buffer that stays in cache, so
 // the activations are read once instead of by four kernels (ReLU backward, input gradient,
-// weight gradient, bias sum).  gx and gw equal conv2d_input_grad's and conv2d_weight_grad's bit
-// for bit; gb is summed in double, per sample and then per block of samples.
+// weight gradient, bias sum).  On the im2col path gx and gw equal conv2d_input_grad's and
+// conv2d_weight_grad's bit for bit (with Winograd, up to rounding); gb is summed in double, per
+// sample and then per block of samples.  algo must be the forward's.
 void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
-                     const Tensor& gx, const Tensor& gw, const Tensor& gb);
-// How the fused convolution + ReLU + pooling computes its products.  For 3x3 kernels with unit
-// stride and dilation and one group, automatic takes Winograd F(2x2, 3x3) (kernels/cpu/
-// winograd.h) from 8 input channels up and direct 2x2 tiles (kernels/cpu/conv3x3_direct.h)
-// below; im2col otherwise.  Tests name one to compare them.
-enum class ConvAlgo { automatic, im2col, winograd, direct };
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb, ConvAlgo algo = ConvAlgo::automatic);
+// The fused convolution + ReLU + pooling: for 3x3 kernels with unit stride and dilation and one
+// group, automatic takes Winograd F(2x2, 3x3) from 8 input channels up and direct 2x2 tiles
+// (kernels/cpu/conv3x3_direct.h) below; im2col otherwise.
 // Whether winograd and direct can compute geometry g (3x3, unit stride and dilation, one group).
 bool conv2d_winograd_supports(const ConvGeom& g);
 

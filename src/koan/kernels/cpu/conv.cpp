@@ -397,11 +397,25 @@ void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const 
 
 }  // namespace
 
+namespace {
+// The plain convolution's algorithm: Winograd or im2col (direct tiles exist only pooled).
+bool plain_winograd(const ConvGeom& g, ConvAlgo algo) {
+  if (algo == ConvAlgo::automatic) return winograd::applies(g);
+  KOAN_ASSERT(algo == ConvAlgo::im2col || (algo == ConvAlgo::winograd && winograd::supports(g)));
+  return algo == ConvAlgo::winograd;
+}
+}  // namespace
+
 void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g, const Tensor& y,
-                    bool relu) {
+                    bool relu, ConvAlgo algo) {
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && y.is_contiguous());
+  KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
   if (y.numel() == 0) return;
-  visit_floating(x.dtype(), "conv2d", [&]<class T>() { forward_impl<T>(x, w, bias, g, y, relu); });
+  const bool wino = plain_winograd(g, algo);
+  visit_floating(x.dtype(), "conv2d", [&]<class T>() {
+    if (wino) return winograd::conv_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, relu, mut_ptr<T>(y));
+    forward_impl<T>(x, w, bias, g, y, relu);
+  });
 }
 
 void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, const ConvGeom& g, const Tensor& gx) {
@@ -411,12 +425,19 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
 }
 
 void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
-                     const Tensor& gx, const Tensor& gw, const Tensor& gb) {
+                     const Tensor& gx, const Tensor& gw, const Tensor& gb, ConvAlgo algo) {
   KOAN_ASSERT(gy.is_contiguous() && x.is_contiguous() && gw.is_contiguous());
   KOAN_ASSERT(!relu_out.defined() || relu_out.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
-  visit_floating(x.dtype(), "conv2d backward",
-                 [&]<class T>() { backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb); });
+  KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
+  const bool wino = plain_winograd(g, algo);
+  visit_floating(x.dtype(), "conv2d backward", [&]<class T>() {
+    if (wino)
+      return winograd::conv_backward<T>(ptr<T>(gy), relu_out.defined() ? ptr<T>(relu_out) : nullptr, ptr<T>(x),
+                                        ptr<T>(w), g, gx.defined() ? mut_ptr<T>(gx) : nullptr, mut_ptr<T>(gw),
+                                        gb.defined() ? mut_ptr<T>(gb) : nullptr);
+    backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb);
+  });
 }
 
 bool conv2d_winograd_supports(const ConvGeom& g) { return winograd::supports(g); }

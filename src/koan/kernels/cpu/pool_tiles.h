@@ -1,6 +1,6 @@
-// The 4x4 input patches of 2x2 output tiles, for 3x3 convolutions with unit stride whose 2x2
-// output blocks are max-pooled (kernels/cpu/winograd.cpp and conv3x3_direct.cpp).  Tile (i, j) is
-// pooled output (i, j): conv outputs 2i, 2i + 1 by 2j, 2j + 1, read from the zero-padded input
+// The 4x4 input patches of 2x2 output tiles, for 3x3 convolutions with unit stride
+// (kernels/cpu/winograd.cpp and conv3x3_direct.cpp).  Tile (i, j) holds conv outputs 2i, 2i + 1
+// by 2j, 2j + 1 (when they are max-pooled: pooled output (i, j)), read from the zero-padded input
 // rows 2i .. 2i + 3 and columns 2j .. 2j + 3 (padded coordinates: x row r - ph, column q - pw).
 // A channel's patches are stored patch-position-major, d[(4 k + l) * tiles + t], so per-tile
 // arithmetic runs over contiguous tiles.  Internal to the CPU kernels.
@@ -19,8 +19,11 @@ namespace koan::kernels::pool_tiles {
 struct Tiles {
   int64_t hp, wp, tp;  // tile rows and columns (the pooled plane), tiles per sample
   int64_t rows, cols;  // the zero-padded patch plane the tiles read: 2 hp + 2 by 2 wp + 2
-  explicit Tiles(const ConvGeom& g)
-      : hp(g.oh / 2), wp(g.ow / 2), tp(hp * wp), rows(2 * hp + 2), cols(2 * wp + 2) {}
+  // Pooled (the default): the tiles the 2x2 pooling reads, an odd last row or column left out.
+  // Whole: every output, the last tile row or column half outside when the size is odd.
+  explicit Tiles(const ConvGeom& g, bool whole = false)
+      : hp(whole ? (g.oh + 1) / 2 : g.oh / 2), wp(whole ? (g.ow + 1) / 2 : g.ow / 2), tp(hp * wp),
+        rows(2 * hp + 2), cols(2 * wp + 2) {}
 };
 
 // ReLU as its kernel writes it (y > 0 ? y : 0), then the 2x2 max over a tile's outputs y (the
@@ -89,7 +92,7 @@ inline constexpr bool kNarrow = true;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
-inline __mmask16 lanes(int64_t n) { return n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
+inline __mmask16 lanes(int64_t n) { return n <= 0 ? __mmask16(0) : n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1); }
 
 // relu_pool4 on 16 tiles; stores the k lanes of best and the taps.
 inline void relu_pool4(const __m512 y[4], __mmask16 k, float* best_out, uint8_t* tap_out) {

@@ -40,7 +40,16 @@ constexpr int64_t kMinChannels = 8;
 // 100 columns 116, 1 600 columns 100-120), and a chunk's V and M (1.2 MB at 32 -> 64 channels) stay
 // in a core's L2.
 constexpr int64_t kChunkTiles = 200;
-int64_t samples_per_chunk(const Tiles& tl) { return std::max<int64_t>(1, kChunkTiles / std::max<int64_t>(tl.tp, 1)); }
+// Samples per chunk for a batch of n: about kChunkTiles tiles a chunk, in an even number of
+// chunks, and a multiple of 8 from 8 up, where the batch allows: then the backward's blocks (at
+// most 8) hold equal numbers of chunks, and two threads get equal shares (the seed CNN's batch of
+// 64: 8 chunks of 8 samples pooled, 16 of 4 whole).  A function of n and the geometry only.
+int64_t samples_per_chunk(const Tiles& tl, int64_t n) {
+  const int64_t by_tiles = (n * tl.tp + kChunkTiles - 1) / kChunkTiles;
+  const int64_t round = by_tiles < 8 ? 2 : 8;
+  const int64_t chunks = std::clamp<int64_t>((by_tiles + round - 1) / round * round, 1, std::max<int64_t>(n, 1));
+  return std::max<int64_t>(1, (n + chunks - 1) / chunks);
+}
 
 // The four per-tile maps, over one channel's tiles t in [0, tp): scalar here, AVX-512 for
 // float32 below (GCC does not vectorise them: 16 strided streams per tile).
@@ -130,6 +139,47 @@ double pool_to_dm(const T* go, const T* po, const uint8_t* pt, int64_t tp, T* m,
     }
   }
   return sum;
+}
+
+// One output channel's whole tiles: quad[(2 a + b) tp + t] = (A^T M A)[a][b] + bo, then the ReLU
+// (y > 0 ? y : 0) when relu.
+template <class T>
+void m_to_quad(const T* m, int64_t pstride, int64_t tp, T bo, bool relu, T* quad) {
+  for (int64_t t = 0; t < tp; ++t) {
+    T r[2][4];
+    for (int q = 0; q < 4; ++q) {
+      const T m0 = m[(0 + q) * pstride + t], m1 = m[(4 + q) * pstride + t];
+      const T m2 = m[(8 + q) * pstride + t], m3 = m[(12 + q) * pstride + t];
+      r[0][q] = m0 + m1 + m2;
+      r[1][q] = m1 - m2 - m3;
+    }
+    for (int a = 0; a < 2; ++a) {
+      const T y0 = r[a][0] + r[a][1] + r[a][2] + bo, y1 = r[a][1] - r[a][2] - r[a][3] + bo;
+      quad[(2 * a) * tp + t] = relu ? (y0 > T(0) ? y0 : T(0)) : y0;
+      quad[(2 * a + 1) * tp + t] = relu ? (y1 > T(0) ? y1 : T(0)) : y1;
+    }
+  }
+}
+
+// Its adjoint for one output channel: dM = A dY A^T per tile, dY = quad[(2 a + b) tp + t].
+template <class T>
+void quad_to_dm(const T* quad, int64_t tp, T* m, int64_t pstride) {
+  for (int64_t t = 0; t < tp; ++t) {
+    T e[2][4];  // A applied along each row of dY: e[a][q]
+    for (int a = 0; a < 2; ++a) {
+      const T y0 = quad[(2 * a) * tp + t], y1 = quad[(2 * a + 1) * tp + t];
+      e[a][0] = y0;
+      e[a][1] = y0 + y1;
+      e[a][2] = y0 - y1;
+      e[a][3] = -y1;
+    }
+    for (int q = 0; q < 4; ++q) {  // and down each column
+      m[(0 + q) * pstride + t] = e[0][q];
+      m[(4 + q) * pstride + t] = e[0][q] + e[1][q];
+      m[(8 + q) * pstride + t] = e[0][q] - e[1][q];
+      m[(12 + q) * pstride + t] = -e[1][q];
+    }
+  }
 }
 
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -239,6 +289,114 @@ double pool_to_dm<float>(const float* go, const float* po, const uint8_t* pt, in
   return sum.total();
 }
 
+template <>
+void m_to_quad<float>(const float* m, int64_t pstride, int64_t tp, float bo, bool relu, float* quad) {
+  const __m512 bias = _mm512_set1_ps(bo), zero = _mm512_setzero_ps();
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 k = lanes(tp - t);
+    __m512 r[2][4];
+    for (int q = 0; q < 4; ++q) {
+      __m512 mq[4];
+      load4(m + q * pstride + t, 4 * pstride, k, mq);
+      r[0][q] = _mm512_add_ps(_mm512_add_ps(mq[0], mq[1]), mq[2]);
+      r[1][q] = _mm512_sub_ps(_mm512_sub_ps(mq[1], mq[2]), mq[3]);
+    }
+    for (int a = 0; a < 2; ++a) {
+      __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[a][0], r[a][1]), r[a][2]), bias);
+      __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[a][1], r[a][2]), r[a][3]), bias);
+      if (relu) {
+        y0 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y0, zero, _CMP_GT_OQ), y0);
+        y1 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y1, zero, _CMP_GT_OQ), y1);
+      }
+      _mm512_mask_storeu_ps(quad + (2 * a) * tp + t, k, y0);
+      _mm512_mask_storeu_ps(quad + (2 * a + 1) * tp + t, k, y1);
+    }
+  }
+}
+
+template <>
+void quad_to_dm<float>(const float* quad, int64_t tp, float* m, int64_t pstride) {
+  const __m512 zero = _mm512_setzero_ps();
+  for (int64_t t = 0; t < tp; t += 16) {
+    const __mmask16 k = lanes(tp - t);
+    __m512 e[2][4];
+    for (int a = 0; a < 2; ++a) {
+      const __m512 y0 = _mm512_maskz_loadu_ps(k, quad + (2 * a) * tp + t);
+      const __m512 y1 = _mm512_maskz_loadu_ps(k, quad + (2 * a + 1) * tp + t);
+      e[a][0] = y0;
+      e[a][1] = _mm512_add_ps(y0, y1);
+      e[a][2] = _mm512_sub_ps(y0, y1);
+      e[a][3] = _mm512_sub_ps(zero, y1);
+    }
+    for (int q = 0; q < 4; ++q) {
+      _mm512_mask_storeu_ps(m + (0 + q) * pstride + t, k, e[0][q]);
+      _mm512_mask_storeu_ps(m + (4 + q) * pstride + t, k, _mm512_add_ps(e[0][q], e[1][q]));
+      _mm512_mask_storeu_ps(m + (8 + q) * pstride + t, k, _mm512_sub_ps(e[0][q], e[1][q]));
+      _mm512_mask_storeu_ps(m + (12 + q) * pstride + t, k, _mm512_sub_ps(zero, e[1][q]));
+    }
+  }
+}
+
+// quad (4 tp) <-> an output plane of at most 32 columns, a tile row at a time: the tile's columns
+// 0 and 1 are interleaved into the plane's row (and split back) with one permute per half row.
+struct Weave {
+  __m512i lo, hi, even, odd;
+  Weave() {
+    alignas(64) int32_t l[16], h[16], ev[16], od[16];
+    for (int j = 0; j < 16; ++j) {
+      l[j] = (j % 2 ? 16 : 0) + j / 2;
+      h[j] = (j % 2 ? 16 : 0) + 8 + j / 2;
+      ev[j] = 2 * j;
+      od[j] = 2 * j + 1;
+    }
+    lo = _mm512_load_si512(l);
+    hi = _mm512_load_si512(h);
+    even = _mm512_load_si512(ev);
+    odd = _mm512_load_si512(od);
+  }
+};
+
+void quad_to_plane(const float* quad, int64_t tp, int64_t hp, int64_t wp, int64_t oh, int64_t ow, float* plane) {
+  static const Weave wv;
+  const __mmask16 tiles = lanes(wp), first = lanes(ow), second = ow > 16 ? lanes(ow - 16) : __mmask16(0);
+  for (int64_t i = 0; i < hp; ++i)
+    for (int a = 0; a < 2 && 2 * i + a < oh; ++a) {
+      const __m512 y0 = _mm512_maskz_loadu_ps(tiles, quad + (2 * a) * tp + i * wp);
+      const __m512 y1 = _mm512_maskz_loadu_ps(tiles, quad + (2 * a + 1) * tp + i * wp);
+      float* row = plane + (2 * i + a) * ow;
+      _mm512_mask_storeu_ps(row, first, _mm512_permutex2var_ps(y0, wv.lo, y1));
+      if (ow > 16) _mm512_mask_storeu_ps(row + 16, second, _mm512_permutex2var_ps(y0, wv.hi, y1));
+    }
+}
+
+// The adjoint: quad from the gradient plane gy, masked by mask > 0 where mask is not null; 0 past
+// the plane's last row or column.  Returns the masked gradient's sum.
+double plane_to_quad(const float* gy, const float* mask, int64_t tp, int64_t hp, int64_t wp, int64_t oh, int64_t ow,
+                     float* quad) {
+  static const Weave wv;
+  const __mmask16 tiles = lanes(wp), first = lanes(ow), second = ow > 16 ? lanes(ow - 16) : __mmask16(0);
+  const __m512 zero = _mm512_setzero_ps();
+  pool_tiles::DoubleSum sum;
+  for (int64_t i = 0; i < hp; ++i)
+    for (int a = 0; a < 2; ++a) {
+      const int64_t r = 2 * i + a;
+      __m512 lo = zero, hi = zero;
+      if (r < oh) {
+        lo = _mm512_maskz_loadu_ps(first, gy + r * ow);
+        hi = _mm512_maskz_loadu_ps(second, gy + r * ow + 16);
+        if (mask) {
+          lo = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(first, mask + r * ow), zero, _CMP_GT_OQ), lo);
+          hi = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(second, mask + r * ow + 16), zero, _CMP_GT_OQ),
+                                   hi);
+        }
+        sum.add(lo);
+        sum.add(hi);
+      }
+      _mm512_mask_storeu_ps(quad + (2 * a) * tp + i * wp, tiles, _mm512_permutex2var_ps(lo, wv.even, hi));
+      _mm512_mask_storeu_ps(quad + (2 * a + 1) * tp + i * wp, tiles, _mm512_permutex2var_ps(lo, wv.odd, hi));
+    }
+  return sum.total();
+}
 #pragma GCC diagnostic pop
 #endif
 
@@ -362,6 +520,78 @@ void output_transform_adjoint(const T* gout, const T* pooled, const uint8_t* tap
   }
 }
 
+// One sample's whole outputs from M[xi][o][col0 + t]: Y = A^T M A per tile, + bias, then the ReLU
+// when relu, into y (o planes of oh x ow); a tile's outputs past the last row or column are
+// dropped.  quad: scratch of 4 tp.
+template <class T>
+void output_transform_whole(const T* M, int64_t ld, const ConvGeom& g, const Tiles& tl, const T* b, bool relu,
+                            T* quad, T* y) {
+  const int64_t tp = tl.tp, pstride = g.o * ld;
+  for (int64_t o = 0; o < g.o; ++o) {
+    m_to_quad(M + o * ld, pstride, tp, b ? b[o] : T(0), relu, quad);
+    T* plane = y + o * g.oh * g.ow;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    if constexpr (std::is_same_v<T, float>)
+      if (g.ow <= 32) {
+        quad_to_plane(quad, tp, tl.hp, tl.wp, g.oh, g.ow, plane);
+        continue;
+      }
+#endif
+    for (int64_t i = 0; i < tl.hp; ++i)
+      for (int a = 0; a < 2 && 2 * i + a < g.oh; ++a) {
+        T* row = plane + (2 * i + a) * g.ow;
+        const T* y0 = quad + (2 * a) * tp + i * tl.wp;
+        const T* y1 = quad + (2 * a + 1) * tp + i * tl.wp;
+        for (int64_t j = 0; j < tl.wp; ++j) {
+          row[2 * j] = y0[j];
+          if (2 * j + 1 < g.ow) row[2 * j + 1] = y1[j];
+        }
+      }
+  }
+}
+
+// One sample's dM[xi][o][col0 + t] = A dY A^T from the whole output gradient gy (o planes),
+// masked by relu_out > 0 where relu_out is not null; 0 for outputs past the last row or column.
+// Adds the masked gradient's per-channel sums to bsum.  quad: scratch of 4 tp.
+template <class T>
+void output_transform_whole_adjoint(const T* gy, const T* relu_out, const ConvGeom& g, const Tiles& tl, T* quad,
+                                    T* dM, int64_t ld, double* bsum) {
+  const int64_t tp = tl.tp, pstride = g.o * ld;
+  for (int64_t o = 0; o < g.o; ++o) {
+    const T* plane = gy + o * g.oh * g.ow;
+    const T* mask = relu_out ? relu_out + o * g.oh * g.ow : nullptr;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+    if constexpr (std::is_same_v<T, float>)
+      if (g.ow <= 32) {
+        const double s = plane_to_quad(plane, mask, tp, tl.hp, tl.wp, g.oh, g.ow, quad);
+        quad_to_dm(quad, tp, dM + o * ld, pstride);
+        if (bsum) bsum[o] += s;
+        continue;
+      }
+#endif
+    double sum = 0;
+    for (int64_t i = 0; i < tl.hp; ++i)
+      for (int a = 0; a < 2; ++a) {
+        T* q0 = quad + (2 * a) * tp + i * tl.wp;
+        T* q1 = quad + (2 * a + 1) * tp + i * tl.wp;
+        const int64_t r = 2 * i + a;
+        for (int64_t j = 0; j < tl.wp; ++j)
+          for (int b2 = 0; b2 < 2; ++b2) {
+            const int64_t q = 2 * j + b2;
+            T v = T(0);
+            if (r < g.oh && q < g.ow) {
+              v = plane[r * g.ow + q];
+              if (mask && !(mask[r * g.ow + q] > T(0))) v = T(0);
+            }
+            sum += static_cast<double>(v);
+            (b2 ? q1 : q0)[j] = v;
+          }
+      }
+    quad_to_dm(quad, tp, dM + o * ld, pstride);
+    if (bsum) bsum[o] += sum;
+  }
+}
+
 template <class T>
 Tensor scratch(int64_t n) {
   return empty({n}, {.dtype = dtype_v<T>});
@@ -376,11 +606,14 @@ bool supports(const ConvGeom& g) {
 
 bool applies(const ConvGeom& g) { return supports(g) && g.c >= kMinChannels; }
 
-template <class T>
-void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps, T* keep) {
-  const Tiles tl(g);
+namespace {
+
+// The forward's frame: U from w, then per chunk of samples V, the 16 GEMMs and emit(M + col0, ld,
+// n, scratch) per sample, which writes that sample's outputs.  keep: see relu_pool_forward.
+template <class T, class Emit>
+void forward_chunks(const T* x, const T* w, const ConvGeom& g, const Tiles& tl, T* keep, Emit&& emit) {
   const pool_tiles::NarrowFor<T> nr(g, tl);
-  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl);
+  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl, g.n);
   Tensor ut = scratch<T>(16 * O * C);
   T* U = ut.data_ptr<T>();
   weight_transform(w, g, U);
@@ -391,25 +624,26 @@ void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T*
     T* V = buf.data_ptr<T>();
     T* M = V + 16 * C * cols;
     T* pad = M + 16 * O * cols;
-    T* d = pad + tl.rows * tl.cols;
+    T* d = pad + tl.rows * tl.cols;  // also the emitter's scratch (16 tp)
     for (int64_t ch = cb; ch < ce; ++ch) {
       const int64_t n0 = ch * S, n1 = std::min(g.n, n0 + S), ld = (n1 - n0) * tl.tp;
       if (keep) V = keep + 16 * C * n0 * tl.tp;  // chunk ch's V, kept for the backward
       for (int64_t n = n0; n < n1; ++n) input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
       for (int64_t xi = 0; xi < 16; ++xi)
         gemm<T>(false, false, O, ld, C, T(1), U + xi * O * C, C, V + xi * C * ld, ld, T(0), M + xi * O * ld, ld);
-      for (int64_t n = n0; n < n1; ++n)
-        output_transform(M + (n - n0) * tl.tp, ld, g, tl, b, out + n * O * tl.tp, taps + n * O * tl.tp);
+      for (int64_t n = n0; n < n1; ++n) emit(M + (n - n0) * tl.tp, ld, n, d);
     }
   });
 }
 
-template <class T>
-void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
-                        const ConvGeom& g, T* gx, T* gw, T* gb, const T* kept) {
-  const Tiles tl(g);
+// The backward's frame, over the forward's chunks in a fixed number of blocks (a function of n
+// only), each block summing its own dU; the partials are added in block order, so the result does
+// not depend on the thread count.  grad(dM + col0, ld, n, bsum, scratch) writes one sample's dM.
+template <class T, class Grad>
+void backward_chunks(const T* x, const T* w, const ConvGeom& g, const Tiles& tl, T* gx, T* gw, T* gb, const T* kept,
+                     Grad&& grad) {
   const pool_tiles::NarrowFor<T> nr(g, tl);
-  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl), un = 16 * O * C;
+  const int64_t O = g.o, C = g.c, HW = g.h * g.w, S = samples_per_chunk(tl, g.n), un = 16 * O * C;
   if (g.n == 0) {
     std::fill(gw, gw + O * C * 9, T(0));
     if (gb) std::fill(gb, gb + O, T(0));
@@ -418,9 +652,6 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
   Tensor ut = gx ? scratch<T>(un) : Tensor();
   T* U = gx ? ut.data_ptr<T>() : nullptr;
   if (gx) weight_transform(w, g, U);
-  // The forward's chunks, in a fixed number of blocks (a function of n only), each block summing
-  // its own dU; the partials are added in block order, so the result does not depend on the
-  // thread count.
   const int64_t chunks = (g.n + S - 1) / S, nblk = std::min<int64_t>(chunks, 8);
   Tensor partial_t = scratch<T>(nblk * un);
   T* partial = partial_t.data_ptr<T>();
@@ -440,8 +671,7 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
         const int64_t n0 = ch * S, n1 = std::min(g.n, n0 + S), ld = (n1 - n0) * tl.tp;
         const T* Vin = kept ? kept + 16 * C * n0 * tl.tp : V;
         for (int64_t n = n0; n < n1; ++n) {
-          const int64_t at = n * O * tl.tp;
-          output_transform_adjoint(gout + at, pooled + at, taps + at, g, tl, dM + (n - n0) * tl.tp, ld, bsum);
+          grad(dM + (n - n0) * tl.tp, ld, n, bsum, d);
           if (!kept) input_transform(x + n * C * HW, g, tl, nr, pad, d, V + (n - n0) * tl.tp, ld);
         }
         const T beta = ch == c0 ? T(0) : T(1);
@@ -468,6 +698,45 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
     }
 }
 
+}  // namespace
+
+template <class T>
+void relu_pool_forward(const T* x, const T* w, const T* b, const ConvGeom& g, T* out, uint8_t* taps, T* keep) {
+  const Tiles tl(g);
+  forward_chunks(x, w, g, tl, keep, [&](const T* M, int64_t ld, int64_t n, T*) {
+    output_transform(M, ld, g, tl, b, out + n * g.o * tl.tp, taps + n * g.o * tl.tp);
+  });
+}
+
+template <class T>
+void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
+                        const ConvGeom& g, T* gx, T* gw, T* gb, const T* kept) {
+  const Tiles tl(g);
+  backward_chunks(x, w, g, tl, gx, gw, gb, kept, [&](T* dM, int64_t ld, int64_t n, double* bsum, T*) {
+    const int64_t at = n * g.o * tl.tp;
+    output_transform_adjoint(gout + at, pooled + at, taps + at, g, tl, dM, ld, bsum);
+  });
+}
+
+template <class T>
+void conv_forward(const T* x, const T* w, const T* b, const ConvGeom& g, bool relu, T* y) {
+  const Tiles tl(g, true);
+  forward_chunks(x, w, g, tl, static_cast<T*>(nullptr), [&](const T* M, int64_t ld, int64_t n, T* quad) {
+    output_transform_whole(M, ld, g, tl, b, relu, quad, y + n * g.o * g.oh * g.ow);
+  });
+}
+
+template <class T>
+void conv_backward(const T* gy, const T* relu_out, const T* x, const T* w, const ConvGeom& g, T* gx, T* gw, T* gb) {
+  const Tiles tl(g, true);
+  const int64_t P = g.o * g.oh * g.ow;
+  backward_chunks(x, w, g, tl, gx, gw, gb, static_cast<const T*>(nullptr),
+                  [&](T* dM, int64_t ld, int64_t n, double* bsum, T* quad) {
+                    output_transform_whole_adjoint(gy + n * P, relu_out ? relu_out + n * P : nullptr, g, tl, quad, dM,
+                                                   ld, bsum);
+                  });
+}
+
 int64_t kept_size(const ConvGeom& g) { return 16 * g.c * g.n * Tiles(g).tp; }
 
 template void relu_pool_forward<float>(const float*, const float*, const float*, const ConvGeom&, float*, uint8_t*,
@@ -478,5 +747,11 @@ template void relu_pool_backward<float>(const float*, const float*, const uint8_
                                         const ConvGeom&, float*, float*, float*, const float*);
 template void relu_pool_backward<double>(const double*, const double*, const uint8_t*, const double*, const double*,
                                          const ConvGeom&, double*, double*, double*, const double*);
+template void conv_forward<float>(const float*, const float*, const float*, const ConvGeom&, bool, float*);
+template void conv_forward<double>(const double*, const double*, const double*, const ConvGeom&, bool, double*);
+template void conv_backward<float>(const float*, const float*, const float*, const float*, const ConvGeom&, float*,
+                                   float*, float*);
+template void conv_backward<double>(const double*, const double*, const double*, const double*, const ConvGeom&,
+                                    double*, double*, double*);
 
 }  // namespace koan::kernels::winograd

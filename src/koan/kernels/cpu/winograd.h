@@ -43,4 +43,13 @@ void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, con
 // Elements of the forward's keep buffer: V, 16 * c values per tile.
 int64_t kept_size(const ConvGeom& g);
 
+// The plain convolution with the same tiles covering every output (an odd last row or column
+// from a half-used tile): y (n, o, oh, ow) = conv(x, w) + b, then max(y, 0) when relu.
+template <class T>
+void conv_forward(const T* x, const T* w, const T* b, const ConvGeom& g, bool relu, T* y);
+// Its first-order backward from gy (n, o, oh, ow), masked by relu_out > 0 where relu_out is not
+// null: gw always, gx and gb where not null.  Thread-count independent, as relu_pool_backward.
+template <class T>
+void conv_backward(const T* gy, const T* relu_out, const T* x, const T* w, const ConvGeom& g, T* gx, T* gw, T* gb);
+
 }  // namespace koan::kernels::winograd
