@@ -7,10 +7,10 @@
 // Training takes two shortcuts past the separate passes: the forward applies bias and ReLU while
 // a sample's output is in cache (conv2d_relu), and the first-order backward (conv2d_backward)
 // masks, sums and multiplies each sample's gradient in one go.  Narrow float32 images unroll
-// their patches with register shifts (im2col_narrow.h).  The fused convolution + ReLU + 2x2 max
-// pooling with a 3x3 kernel and unit stride mostly runs elsewhere: Winograd F(2x2, 3x3) from 8
-// input channels (winograd.cpp), direct 2x2 tiles below (conv3x3_direct.cpp); measured in
-// docs/PERFORMANCE.md.  Putting several samples side by side to widen the GEMMs was tried and
+// their patches with register shifts (im2col_narrow.h).  3x3 kernels with unit stride mostly run
+// elsewhere: Winograd F(2x2, 3x3) from 8 input channels (winograd.cpp), for the plain and the
+// fused convolution, and direct 2x2 tiles below 8 for the fused convolution + ReLU + 2x2 max
+// pooling (conv3x3_direct.cpp); measured in docs/PERFORMANCE.md.  Putting several samples side by side to widen the GEMMs was tried and
 // dropped: oneDNN's sgemm already runs at 125 GFLOP/s on one sample's 64 x 121 x 288 (the seed
 // CNN's second layer), and the copies cost what it gained.
 //

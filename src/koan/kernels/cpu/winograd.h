@@ -1,5 +1,6 @@
-// Winograd F(2x2, 3x3) for the fused convolution + ReLU + 2x2 max pooling of kernels/conv.h.
-// Internal to the CPU kernels: conv.cpp calls it when applies(g), or when a test asks for it.
+// Winograd F(2x2, 3x3) for the fused convolution + ReLU + 2x2 max pooling of kernels/conv.h, and
+// for the plain convolution (conv_forward / conv_backward, tiles over every output).  Internal to
+// the CPU kernels: conv.cpp calls it when applies(g), or when a test asks for it.
 //
 // A 2x2 block of convolution outputs is exactly one pooling window, so the pooled plane is the
 // grid of Winograd tiles: tile (i, j) reads the 4x4 input patch at rows 2i - ph.., columns
