@@ -99,26 +99,30 @@ void v_to_patches(const T* v, int64_t pstride, int64_t tp, T* d) {
 
 // One output channel: Y = A^T M A per tile, + bias, ReLU as its kernel writes it (y > 0 ? y : 0),
 // then the 2x2 max with max_pool2d's rule (strictly greater replaces: the first of equal values).
+// A tile's four outputs (the window 0 1 / 2 3) from M: Y = A^T M A, + bo.
+template <class T>
+void output_tile(const T* m, int64_t pstride, int64_t t, T bo, T y[4]) {
+  T r[2][4];  // A^T applied down each column
+  for (int q = 0; q < 4; ++q) {
+    const T m0 = m[(0 + q) * pstride + t], m1 = m[(4 + q) * pstride + t];
+    const T m2 = m[(8 + q) * pstride + t], m3 = m[(12 + q) * pstride + t];
+    r[0][q] = m0 + m1 + m2;
+    r[1][q] = m1 - m2 - m3;
+  }
+  for (int a = 0; a < 2; ++a) {  // and along each row
+    y[2 * a] = r[a][0] + r[a][1] + r[a][2] + bo;
+    y[2 * a + 1] = r[a][1] - r[a][2] - r[a][3] + bo;
+  }
+}
+
+// One output channel: the tiles' outputs, ReLU as its kernel writes it (y > 0 ? y : 0), then the
+// 2x2 max with max_pool2d's rule (strictly greater replaces: the first of equal values).
 template <class T>
 void m_to_pool(const T* m, int64_t pstride, int64_t tp, T bo, T* po, uint8_t* pt) {
   for (int64_t t = 0; t < tp; ++t) {
-    T r[2][4];  // A^T applied down each column
-    for (int q = 0; q < 4; ++q) {
-      const T m0 = m[(0 + q) * pstride + t], m1 = m[(4 + q) * pstride + t];
-      const T m2 = m[(8 + q) * pstride + t], m3 = m[(12 + q) * pstride + t];
-      r[0][q] = m0 + m1 + m2;
-      r[1][q] = m1 - m2 - m3;
-    }
-    T y[4];  // and along each row: the window 0 1 / 2 3
-    for (int a = 0; a < 2; ++a) {
-      y[2 * a] = r[a][0] + r[a][1] + r[a][2] + bo;
-      y[2 * a + 1] = r[a][1] - r[a][2] - r[a][3] + bo;
-    }
-    T best;
-    uint8_t tap;
-    pool_tiles::relu_pool4(y, best, tap);
-    po[t] = best;
-    pt[t] = tap;
+    T y[4];
+    output_tile(m, pstride, t, bo, y);
+    pool_tiles::relu_pool4(y, po[t], pt[t]);
   }
 }
 
@@ -143,21 +147,14 @@ double pool_to_dm(const T* go, const T* po, const uint8_t* pt, int64_t tp, T* m,
 
 // One output channel's whole tiles: quad[(2 a + b) tp + t] = (A^T M A)[a][b] + bo, then the ReLU
 // (y > 0 ? y : 0) when relu.
+// One output channel's whole tiles: quad[(2 a + b) tp + t] = the tile's output (a, b), then the
+// ReLU (y > 0 ? y : 0) when relu.
 template <class T>
 void m_to_quad(const T* m, int64_t pstride, int64_t tp, T bo, bool relu, T* quad) {
   for (int64_t t = 0; t < tp; ++t) {
-    T r[2][4];
-    for (int q = 0; q < 4; ++q) {
-      const T m0 = m[(0 + q) * pstride + t], m1 = m[(4 + q) * pstride + t];
-      const T m2 = m[(8 + q) * pstride + t], m3 = m[(12 + q) * pstride + t];
-      r[0][q] = m0 + m1 + m2;
-      r[1][q] = m1 - m2 - m3;
-    }
-    for (int a = 0; a < 2; ++a) {
-      const T y0 = r[a][0] + r[a][1] + r[a][2] + bo, y1 = r[a][1] - r[a][2] - r[a][3] + bo;
-      quad[(2 * a) * tp + t] = relu ? (y0 > T(0) ? y0 : T(0)) : y0;
-      quad[(2 * a + 1) * tp + t] = relu ? (y1 > T(0) ? y1 : T(0)) : y1;
-    }
+    T y[4];
+    output_tile(m, pstride, t, bo, y);
+    for (int i = 0; i < 4; ++i) quad[i * tp + t] = relu ? (y[i] > T(0) ? y[i] : T(0)) : y[i];
   }
 }
 
@@ -239,23 +236,28 @@ void v_to_patches<float>(const float* v, int64_t pstride, int64_t tp, float* d) 
   }
 }
 
+// output_tile on 16 tiles.
+inline void output_tile(const float* m, int64_t pstride, int64_t t, __mmask16 k, __m512 bias, __m512 y[4]) {
+  __m512 r[2][4];
+  for (int q = 0; q < 4; ++q) {
+    __m512 mq[4];
+    load4(m + q * pstride + t, 4 * pstride, k, mq);
+    r[0][q] = _mm512_add_ps(_mm512_add_ps(mq[0], mq[1]), mq[2]);
+    r[1][q] = _mm512_sub_ps(_mm512_sub_ps(mq[1], mq[2]), mq[3]);
+  }
+  for (int a = 0; a < 2; ++a) {
+    y[2 * a] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[a][0], r[a][1]), r[a][2]), bias);
+    y[2 * a + 1] = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[a][1], r[a][2]), r[a][3]), bias);
+  }
+}
+
 template <>
 void m_to_pool<float>(const float* m, int64_t pstride, int64_t tp, float bo, float* po, uint8_t* pt) {
   const __m512 bias = _mm512_set1_ps(bo);
   for (int64_t t = 0; t < tp; t += 16) {
     const __mmask16 k = lanes(tp - t);
-    __m512 r[2][4];
-    for (int q = 0; q < 4; ++q) {
-      __m512 mq[4];
-      load4(m + q * pstride + t, 4 * pstride, k, mq);
-      r[0][q] = _mm512_add_ps(_mm512_add_ps(mq[0], mq[1]), mq[2]);
-      r[1][q] = _mm512_sub_ps(_mm512_sub_ps(mq[1], mq[2]), mq[3]);
-    }
     __m512 y[4];
-    for (int a = 0; a < 2; ++a) {
-      y[2 * a] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[a][0], r[a][1]), r[a][2]), bias);
-      y[2 * a + 1] = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[a][1], r[a][2]), r[a][3]), bias);
-    }
+    output_tile(m, pstride, t, k, bias, y);
     pool_tiles::relu_pool4(y, k, po + t, pt + t);
   }
 }
@@ -294,23 +296,10 @@ void m_to_quad<float>(const float* m, int64_t pstride, int64_t tp, float bo, boo
   const __m512 bias = _mm512_set1_ps(bo), zero = _mm512_setzero_ps();
   for (int64_t t = 0; t < tp; t += 16) {
     const __mmask16 k = lanes(tp - t);
-    __m512 r[2][4];
-    for (int q = 0; q < 4; ++q) {
-      __m512 mq[4];
-      load4(m + q * pstride + t, 4 * pstride, k, mq);
-      r[0][q] = _mm512_add_ps(_mm512_add_ps(mq[0], mq[1]), mq[2]);
-      r[1][q] = _mm512_sub_ps(_mm512_sub_ps(mq[1], mq[2]), mq[3]);
-    }
-    for (int a = 0; a < 2; ++a) {
-      __m512 y0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[a][0], r[a][1]), r[a][2]), bias);
-      __m512 y1 = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[a][1], r[a][2]), r[a][3]), bias);
-      if (relu) {
-        y0 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y0, zero, _CMP_GT_OQ), y0);
-        y1 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y1, zero, _CMP_GT_OQ), y1);
-      }
-      _mm512_mask_storeu_ps(quad + (2 * a) * tp + t, k, y0);
-      _mm512_mask_storeu_ps(quad + (2 * a + 1) * tp + t, k, y1);
-    }
+    __m512 y[4];
+    output_tile(m, pstride, t, k, bias, y);
+    for (int i = 0; i < 4; ++i)
+      _mm512_mask_storeu_ps(quad + i * tp + t, k, relu ? _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y[i], zero, _CMP_GT_OQ), y[i]) : y[i]);
   }
 }
 
