@@ -47,12 +47,12 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
 // sample and then per block of samples.  algo must be the forward's.
 void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
                      const Tensor& gx, const Tensor& gw, const Tensor& gb, ConvAlgo algo = ConvAlgo::automatic);
-// The fused convolution + ReLU + pooling: for 3x3 kernels with unit stride and dilation and one
-// group, automatic takes Winograd F(2x2, 3x3) from 8 input channels up and direct 2x2 tiles
-// (kernels/cpu/conv3x3_direct.h) below; im2col otherwise.
 // Whether winograd and direct can compute geometry g (3x3, unit stride and dilation, one group).
 bool conv2d_winograd_supports(const ConvGeom& g);
 
+// The fused convolution + ReLU + pooling: for 3x3 kernels with unit stride and dilation and one
+// group, automatic takes Winograd F(2x2, 3x3) from 8 input channels up and direct 2x2 tiles
+// (kernels/cpu/conv3x3_direct.h) below; im2col otherwise.
 // out = max_pool2d(relu(conv(x, w) + bias), 2), and the pooling's uint8 taps as max_pool2d
 // writes them (out and taps (n, o, oh / 2, ow / 2); g.oh, g.ow >= 2).  Each sample's convolution
 // output is pooled while it is in cache and never stored: the full-size activation is neither

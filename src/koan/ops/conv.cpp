@@ -51,7 +51,6 @@ std::ostream& operator<<(std::ostream& os, const Padding1& p) {
 
 namespace {
 
-
 Tensor conv_dx(const Tensor& gy, const Tensor& w, const Tensor& b, const ConvGeom& g);
 Tensor conv_dw(const Tensor& x, const Tensor& gy, const ConvGeom& g);
 Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom& g, bool relu = false);
@@ -65,7 +64,7 @@ Grads fused_backward(FunctionNode& self, const Tensor& gy, const Tensor& relu_ou
   if (wants(self, 0)) r[0] = new_output({g.n, g.c, g.h, g.w}, dt);
   r[1] = new_output({g.o, g.c / g.groups, g.kh, g.kw}, dt);
   if (wants(self, 2)) r[2] = new_output({g.o}, dt);
-  kernels::conv2d_backward(dense(gy), relu_out.defined() ? detach(relu_out) : Tensor(), dense(x),
+  kernels::conv2d_backward(dense(gy), dense(relu_out), dense(x),
                            wants(self, 0) ? dense(w) : Tensor(), g, r[0], r[1], r[2]);
   return r;
 }
@@ -90,7 +89,7 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeo
                        Tensor gy = gr[0];
                        if (y.defined() && !autograd::needs_grad({&gr[0]})) {  // one fused pass
                          gy = new_output(y.shape(), y.dtype());
-                         kernels::relu_backward(dense(gr[0]), detach(y), gy);
+                         kernels::relu_backward(dense(gr[0]), y, gy);
                        } else if (y.defined()) {  // under create_graph: ops that differentiate again
                          gy = mul(gr[0], to(gt(detach(y), 0), y.dtype()));
                        }
@@ -115,7 +114,7 @@ Tensor conv_relu_pool_fwd(const Tensor& x, const Tensor& w, const Tensor& b, con
   const bool grad = autograd::needs_grad({&x, &w, &b});
   // What the kernel can hand its backward (Winograd's transformed input), kept only when the
   // weights train: the backward's one-kernel path below runs only then.
-  const int64_t rn = grad && autograd::needs_grad({&w}) ? kernels::conv2d_relu_pool2x2_reserve(g) : 0;
+  const int64_t rn = autograd::needs_grad({&w}) ? kernels::conv2d_relu_pool2x2_reserve(g) : 0;
   Tensor reserve = rn ? new_output({rn}, x.dtype()) : Tensor();
   kernels::conv2d_relu_pool2x2_forward(dense(x), dense(w), dense(b), g, out, taps, kernels::ConvAlgo::automatic,
                                        reserve);

@@ -146,7 +146,7 @@ Tensor cross_entropy_fused(const Batched& b, const CrossEntropyOptions& o) {
   const DType dt = x.dtype();
   const double eps = o.label_smoothing;
   const int64_t classes = x.size(1);
-  Tensor w = o.weight.defined() ? dense(o.weight) : Tensor();
+  Tensor w = dense(o.weight);
   Tensor stats = new_output({b.t.numel(), 2}, dt), nll = new_output(b.t.shape(), dt),
          wt = new_output(b.t.shape(), dt), smooth = eps > 0 ? new_output(b.t.shape(), dt) : Tensor();
   kernels::cross_entropy_forward(dense(x), b.t, w, o.ignore_index, stats, nll, smooth, wt);

@@ -122,7 +122,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const int64_t in = weight.size(1), out = weight.size(0);
   Tensor x2 = rows_for_kernel(x, in);
   Tensor y = new_output({x2.size(0), out}, dt);
-  kernels::linear(x2, dense(weight), bias.defined() ? dense(bias) : Tensor(), y);
+  kernels::linear(x2, dense(weight), dense(bias), y);
   if (autograd::needs_grad({&x, &weight, &bias})) {
     autograd::record("AddmmBackward", {x, weight, bias}, {y},
                      [sx = weight.requires_grad() ? SavedTensor(x, false) : SavedTensor(),

@@ -156,7 +156,7 @@ std::vector<Tensor> rnn_sequence(RNNCellKind pub, const Tensor& gx, const Tensor
           Tensor h0p = v[kH0].defined() ? dense(v[kH0]) : h0d;
           Tensor c0p = lstm && v[kC0].defined() ? dense(v[kC0]) : c0d;
           kernels::rnn_sequence_backward(kind, reverse, dense(g[0]), dense(g[1]), lstm ? dense(g[2]) : Tensor(),
-                                         h0p, c0p, detach(v[kWhh]).contiguous(), detach(y_saved.unpack(me)), cs, ws,
+                                         h0p, c0p, dense(v[kWhh]), y_saved.unpack(me), cs, ws,
                                          dgi, dgh, dh0, dc0, dw, db);
         }
         Grads r(kSlots);

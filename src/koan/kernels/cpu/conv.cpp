@@ -10,9 +10,9 @@
 // their patches with register shifts (im2col_narrow.h).  3x3 kernels with unit stride mostly run
 // elsewhere: Winograd F(2x2, 3x3) from 8 input channels (winograd.cpp), for the plain and the
 // fused convolution, and direct 2x2 tiles below 8 for the fused convolution + ReLU + 2x2 max
-// pooling (conv3x3_direct.cpp); measured in docs/PERFORMANCE.md.  Putting several samples side by side to widen the GEMMs was tried and
-// dropped: oneDNN's sgemm already runs at 125 GFLOP/s on one sample's 64 x 121 x 288 (the seed
-// CNN's second layer), and the copies cost what it gained.
+// pooling (conv3x3_direct.cpp); measured in docs/PERFORMANCE.md.  Putting several samples side by
+// side to widen the GEMMs was tried and dropped: oneDNN's sgemm already runs at 125 GFLOP/s on one
+// sample's 64 x 121 x 288 (the seed CNN's second layer), and the copies cost what it gained.
 //
 // Why not oneDNN's convolution primitives: measured on the project's AVX-512 machine (thread CPU
 // time, 1 thread, the seed CNN's layers at batch 64), this path was faster.  With koan's plain
@@ -398,11 +398,15 @@ void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const 
 }  // namespace
 
 namespace {
-// The plain convolution's algorithm: Winograd or im2col (direct tiles exist only pooled).
-bool plain_winograd(const ConvGeom& g, ConvAlgo algo) {
-  if (algo == ConvAlgo::automatic) return winograd::applies(g);
-  KOAN_ASSERT(algo == ConvAlgo::im2col || (algo == ConvAlgo::winograd && winograd::supports(g)));
-  return algo == ConvAlgo::winograd;
+// The algorithm a call runs, automatic resolved for geometry g.  Direct tiles exist only for the
+// fused convolution + ReLU + pooling (pooled).
+ConvAlgo pick(const ConvGeom& g, ConvAlgo algo, bool pooled) {
+  if (algo == ConvAlgo::automatic)
+    return winograd::applies(g)                ? ConvAlgo::winograd
+           : pooled && winograd::supports(g) ? ConvAlgo::direct
+                                               : ConvAlgo::im2col;
+  KOAN_ASSERT(algo == ConvAlgo::im2col || (winograd::supports(g) && (pooled || algo == ConvAlgo::winograd)));
+  return algo;
 }
 }  // namespace
 
@@ -411,7 +415,7 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const 
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && y.is_contiguous());
   KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
   if (y.numel() == 0) return;
-  const bool wino = plain_winograd(g, algo);
+  const bool wino = pick(g, algo, false) == ConvAlgo::winograd;
   visit_floating(x.dtype(), "conv2d", [&]<class T>() {
     if (wino) return winograd::conv_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, relu, mut_ptr<T>(y));
     forward_impl<T>(x, w, bias, g, y, relu);
@@ -430,7 +434,7 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
   KOAN_ASSERT(!relu_out.defined() || relu_out.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
   KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
-  const bool wino = plain_winograd(g, algo);
+  const bool wino = pick(g, algo, false) == ConvAlgo::winograd;
   visit_floating(x.dtype(), "conv2d backward", [&]<class T>() {
     if (wino)
       return winograd::conv_backward<T>(ptr<T>(gy), relu_out.defined() ? ptr<T>(relu_out) : nullptr, ptr<T>(x),
@@ -442,17 +446,8 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
 
 bool conv2d_winograd_supports(const ConvGeom& g) { return winograd::supports(g); }
 
-namespace {
-ConvAlgo pick(const ConvGeom& g, ConvAlgo algo) {
-  if (algo == ConvAlgo::automatic)
-    return winograd::applies(g) ? ConvAlgo::winograd : winograd::supports(g) ? ConvAlgo::direct : ConvAlgo::im2col;
-  KOAN_ASSERT(algo == ConvAlgo::im2col || winograd::supports(g));
-  return algo;
-}
-}  // namespace
-
 int64_t conv2d_relu_pool2x2_reserve(const ConvGeom& g, ConvAlgo algo) {
-  return pick(g, algo) == ConvAlgo::winograd ? winograd::kept_size(g) : 0;
+  return pick(g, algo, true) == ConvAlgo::winograd ? winograd::kept_size(g) : 0;
 }
 
 void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const ConvGeom& g,
@@ -460,7 +455,7 @@ void conv2d_relu_pool2x2_forward(const Tensor& x, const Tensor& w, const Tensor&
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && out.is_contiguous() && taps.is_contiguous());
   KOAN_ASSERT(taps.dtype() == DType::UInt8 && out.numel() == taps.numel() && g.oh >= 2 && g.ow >= 2);
   KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
-  const ConvAlgo how = pick(g, algo);
+  const ConvAlgo how = pick(g, algo, true);
   KOAN_ASSERT(!reserve.defined() || (reserve.is_contiguous() && reserve.dtype() == x.dtype() &&
                                      reserve.numel() == conv2d_relu_pool2x2_reserve(g, how)));
   if (out.numel() == 0) return;
@@ -482,7 +477,7 @@ void conv2d_relu_pool2x2_backward(const Tensor& gout, const Tensor& pooled, cons
               gw.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
   KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
-  const ConvAlgo how = pick(g, algo);
+  const ConvAlgo how = pick(g, algo, true);
   KOAN_ASSERT(!reserve.defined() || (reserve.is_contiguous() && reserve.dtype() == x.dtype() &&
                                      reserve.numel() == conv2d_relu_pool2x2_reserve(g, how)));
   visit_floating(x.dtype(), "conv2d_relu_max_pool2d backward", [&]<class T>() {

@@ -97,8 +97,6 @@ void v_to_patches(const T* v, int64_t pstride, int64_t tp, T* d) {
   }
 }
 
-// One output channel: Y = A^T M A per tile, + bias, ReLU as its kernel writes it (y > 0 ? y : 0),
-// then the 2x2 max with max_pool2d's rule (strictly greater replaces: the first of equal values).
 // A tile's four outputs (the window 0 1 / 2 3) from M: Y = A^T M A, + bo.
 template <class T>
 void output_tile(const T* m, int64_t pstride, int64_t t, T bo, T y[4]) {
