@@ -94,6 +94,69 @@ TEST(GemmKernel, SmallProductsAndParallelRegionsStayOnOneThread) {
   EXPECT_EQ(panels, std::vector<int>({1, 1})) << "one level of parallelism: no split inside a chunk";
 }
 
+// A layer's products cut along its weight (GemmCut): the forward's columns are the weight's rows,
+// and its gradient is cut by rows.  The preference wins only where it gives as many panels, and
+// may go down to one register tile (64 columns, 16 rows) per panel.
+TEST(GemmKernel, PreferredCutFollowsTheWeightWhereItSplitsAsFar) {
+  using kernels::GemmCut;
+  auto split = [](int64_t m, int64_t n, int64_t k, GemmCut prefer) {
+    auto s = kernels::gemm_split(m, n, k, 2, prefer);
+    return std::pair<int, bool>(s.panels, s.by_rows);
+  };
+  using P = std::pair<int, bool>;
+  // The MLP's first layer at batch 64: either cut gives 2 panels.
+  EXPECT_EQ(split(64, 256, 784, GemmCut::any), P(2, true));
+  EXPECT_EQ(split(64, 256, 784, GemmCut::cols), P(2, false));
+  // The CNN's dense layer: 128 output columns are two 64-column panels only when preferred.
+  EXPECT_EQ(split(64, 128, 1600, GemmCut::any), P(2, true));
+  EXPECT_EQ(split(64, 128, 1600, GemmCut::cols), P(2, false));
+  // Its weight gradient (128 x 1600): columns by default, rows when preferred.
+  EXPECT_EQ(split(128, 1600, 64, GemmCut::any), P(2, false));
+  EXPECT_EQ(split(128, 1600, 64, GemmCut::rows), P(2, true));
+  // Too narrow for two column panels: the automatic cut stays.
+  EXPECT_EQ(split(256, 100, 512, GemmCut::cols), P(2, true));
+  // Too small to split at all, whichever cut is preferred.
+  EXPECT_EQ(split(64, 128, 64, GemmCut::cols).first, 1);
+  EXPECT_EQ(kernels::gemm_split(64, 256, 784, 1, GemmCut::cols).panels, 1);
+}
+
+TEST(GemmKernel, PreferredCutEqualsOneCall) {
+  using kernels::GemmCut;
+  std::mt19937 rng(11);
+  NumThreadsGuard restore(get_num_threads());
+  struct Case {
+    bool ta, tb;
+    int64_t m, n, k;
+    GemmCut prefer;
+  };
+  // linear's forward (x W^T, cut by W's rows) and weight gradient (g^T x, cut by rows), with
+  // sizes that are not multiples of the panel alignment.
+  for (const Case& c : {Case{false, true, 64, 130, 1600, GemmCut::cols}, Case{false, true, 70, 256, 784, GemmCut::cols},
+                        Case{true, false, 130, 1600, 64, GemmCut::rows}, Case{true, false, 50, 700, 96, GemmCut::rows}}) {
+    const auto split = kernels::gemm_split(c.m, c.n, c.k, 2, c.prefer);
+    ASSERT_EQ(split.panels, 2);
+    ASSERT_EQ(split.by_rows, c.prefer == GemmCut::rows);
+    const int64_t lda = c.ta ? c.m : c.k, ldb = c.tb ? c.k : c.n;
+    const auto a = random_vec<float>(c.m * c.k, rng), b = random_vec<float>(c.k * c.n, rng);
+    auto run = [&](int threads) {
+      set_num_threads(threads);
+      std::vector<float> out(c.m * c.n);
+      kernels::gemm<float>(c.ta, c.tb, c.m, c.n, c.k, 1.f, a.data(), lda, b.data(), ldb, 0.f, out.data(), c.n,
+                           c.prefer);
+      return out;
+    };
+    const auto one = run(1), two = run(2);
+    ASSERT_EQ(one, two) << c.m << "x" << c.n << "x" << c.k;
+    for (int64_t i = 0; i < c.m; i += 7)
+      for (int64_t j = 0; j < c.n; j += 5) {
+        double acc = 0;
+        for (int64_t p = 0; p < c.k; ++p)
+          acc += double(c.ta ? a[p * lda + i] : a[i * lda + p]) * double(c.tb ? b[j * ldb + p] : b[p * ldb + j]);
+        ASSERT_NEAR(double(two[i * c.n + j]), acc, 1e-3) << i << "," << j;
+      }
+  }
+}
+
 TEST(GemmKernel, MatmulAndSingleSampleConvAgreeAcrossThreadCounts) {
   NumThreadsGuard restore(get_num_threads());
   Generator g(3);

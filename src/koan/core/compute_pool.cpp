@@ -77,21 +77,29 @@ struct ChunkScope {
   ~ChunkScope() { t_in_chunk = saved; }
 };
 
-// The job word: job number (32 bits) | per-worker flag (1) | chunk count (15) | next chunk (16).
-// Claiming a chunk is one compare-and-swap on it, so a thread still looking at an old job can
-// never claim a chunk of a newer one, and the chunk count it reads belongs to the job it claims.
+// The job word: job number (32 bits) | per-worker flag (1) | chunk count (9) | front (9) | back (9).
+// The chunks not yet claimed are [front, back).  Claiming one is one compare-and-swap on the word,
+// so a thread still looking at an old job can never claim a chunk of a newer one, and the chunk
+// count it reads belongs to the job it claims.  The caller claims from the front and the workers
+// from the back: with as many chunks as threads (parallel_for's split) each thread then runs the
+// same part of the data from one call to the next, and that part stays in its core's cache.  When
+// both claimed from one counter, chunk 0 changed threads in 35-55% of the calls on two cores, and a
+// momentum update of 200 000 floats held in L2 took 41-49 us instead of 31 (its data crossed
+// between the cores).
 struct JobWord {
   uint32_t job;
   bool per_worker;
-  uint32_t chunks, next;
+  uint32_t chunks, front, back;
   static JobWord unpack(uint64_t s) {
-    return {uint32_t(s >> 32), bool(s >> 31 & 1), uint32_t(s >> 16) & 0x7fff, uint32_t(s) & 0xffff};
+    return {uint32_t(s >> 32), bool(s >> 31 & 1), uint32_t(s >> 18) & 0x1ff, uint32_t(s >> 9) & 0x1ff,
+            uint32_t(s) & 0x1ff};
   }
   uint64_t pack() const {
-    return uint64_t(job) << 32 | uint64_t(per_worker) << 31 | uint64_t(chunks) << 16 | next;
+    return uint64_t(job) << 32 | uint64_t(per_worker) << 31 | uint64_t(chunks) << 18 | uint64_t(front) << 9 |
+           back;
   }
 };
-constexpr int kMaxChunks = 0x7fff;
+constexpr int kMaxChunks = 0x1ff;  // parallel_for makes at most one chunk per thread (256)
 
 class Pool {
  public:
@@ -114,7 +122,7 @@ class Pool {
     ring(chunks - 1);
     {
       ChunkScope scope;
-      while (claim_and_run(job_)) {
+      while (claim_and_run(job_, false)) {
       }
     }
     wait_done(chunks);
@@ -161,7 +169,7 @@ class Pool {
     done_.store(0, std::memory_order_relaxed);
     failed_.store(false, std::memory_order_relaxed);
     ++job_;
-    state_.store(JobWord{job_, per_worker, uint32_t(chunks), 0}.pack(), std::memory_order_release);
+    state_.store(JobWord{job_, per_worker, uint32_t(chunks), 0, uint32_t(chunks)}.pack(), std::memory_order_release);
   }
 
   // Tells the workers something changed; the futex call only when one sleeps.
@@ -170,17 +178,18 @@ class Pool {
     if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake(bell_, n);
   }
 
-  // Claims the next chunk of `job` and runs it; false when none is left.
-  bool claim_and_run(uint32_t job) {
+  // Claims the next chunk of `job` (its first unclaimed one, or its last with from_back) and runs
+  // it; false when none is left.
+  bool claim_and_run(uint32_t job, bool from_back) {
     uint64_t s = state_.load(std::memory_order_acquire);
     for (;;) {
       JobWord w = JobWord::unpack(s);
-      if (w.job != job || w.per_worker || w.next >= w.chunks) return false;
+      if (w.job != job || w.per_worker || w.front >= w.back) return false;
       JobWord claimed = w;
-      ++claimed.next;
+      const uint32_t c = from_back ? --claimed.back : claimed.front++;
       if (state_.compare_exchange_weak(s, claimed.pack(), std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
-        run_chunk(int(w.next), w.chunks);
+        run_chunk(int(c), w.chunks);
         return true;
       }
     }
@@ -228,7 +237,7 @@ class Pool {
           // This job cannot finish before worker `id` has done its part, so fn_ and ctx_ are its.
           if (uint32_t(id) < w.chunks) run_chunk(id, w.chunks);
         } else {
-          while (claim_and_run(job_seen)) {
+          while (claim_and_run(job_seen, true)) {
           }
         }
         continue;

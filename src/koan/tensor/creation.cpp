@@ -16,7 +16,8 @@ void fill_with(Tensor& t, F&& f) {
   if (t.is_contiguous()) {
     T* p = base + t.offset();
     parallel_for(0, t.numel(), kParallelGrain, [&](int64_t b, int64_t e) {
-      for (int64_t k = b; k < e; ++k) p[k] = f(k);
+      auto g = f;  // this thread's copy: kernels/cpu/loops.h's map_run says why
+      for (int64_t k = b; k < e; ++k) p[k] = g(k);
     });
   } else {
     int64_t k = 0;

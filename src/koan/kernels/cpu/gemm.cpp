@@ -36,22 +36,28 @@ void gemm_one_thread(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha,
 
 }  // namespace
 
-GemmSplit gemm_split(int64_t m, int64_t n, int64_t k, int threads) {
+GemmSplit gemm_split(int64_t m, int64_t n, int64_t k, int threads, GemmCut prefer) {
   if (threads <= 1 || in_parallel_region()) return {};
-  const int64_t by_work = m * n * k / kPanelMacs;
+  const int64_t cap = std::min<int64_t>(threads, m * n * k / kPanelMacs);
+  auto panels = [&](int64_t by) { return int(std::max<int64_t>(1, std::min(cap, by))); };
   const int64_t by_rows = m / kMinRows, by_cols = n / kMinCols;
   const bool rows = by_rows >= by_cols;
-  const int64_t panels = std::min<int64_t>({threads, by_work, rows ? by_rows : by_cols});
-  return {int(std::max<int64_t>(panels, 1)), rows};
+  const GemmSplit chosen{panels(rows ? by_rows : by_cols), rows};
+  if (prefer == GemmCut::any) return chosen;
+  // A preferred cut may take panels down to one register-tile width: each still holds at least
+  // a million multiply-adds (cap), and keeping the weight on its core saves more than it costs.
+  const bool pr = prefer == GemmCut::rows;
+  const GemmSplit preferred{panels(pr ? m / kRowAlign : n / kColAlign), pr};
+  return preferred.panels >= chosen.panels ? preferred : chosen;
 }
 
 template <class T>
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
-          const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc, GemmCut prefer) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
   if (m == 0 || n == 0) return;
   detail::pin_openmp_to_one_thread();
-  const GemmSplit split = gemm_split(m, n, k, get_num_threads());
+  const GemmSplit split = gemm_split(m, n, k, get_num_threads(), prefer);
   if (split.panels <= 1) {
     gemm_one_thread(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
@@ -76,8 +82,8 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const T* a
 }
 
 template void gemm<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t,
-                          const float*, int64_t, float, float*, int64_t);
+                          const float*, int64_t, float, float*, int64_t, GemmCut);
 template void gemm<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                           const double*, int64_t, double, double*, int64_t);
+                           const double*, int64_t, double, double*, int64_t, GemmCut);
 
 }  // namespace koan::kernels

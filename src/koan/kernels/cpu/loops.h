@@ -110,9 +110,13 @@ T* base_ptr(const Tensor& t) {
 }
 
 namespace detail {
+// f is copied: the loop's constants (an alpha, a slope) then live in this thread's registers.  Read
+// through a reference they are reloaded after every store (an Out store may alias them), from the
+// caller's stack, whose cache line the caller keeps writing at 2 threads.
 template <class Out, class F, class Ptrs, size_t... K>
-void map_run(Out* po, const Ptrs& q, F& f, const int64_t* st, int64_t n, bool unit,
+void map_run(Out* po, const Ptrs& q, const F& f_shared, const int64_t* st, int64_t n, bool unit,
              std::index_sequence<K...>) {
+  F f = f_shared;
   if (unit) {
     for (int64_t i = 0; i < n; ++i) po[i] = f(std::get<K>(q)[i]...);
   } else {

@@ -89,7 +89,7 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& 
     if (k == 0) std::fill(yp, yp + m * n, T(0));
     else
       kernels::gemm<T>(false, true, m, n, k, T(1), base_ptr<T>(x) + x.offset(), k, base_ptr<T>(w) + w.offset(), k,
-                       T(0), yp, n);
+                       T(0), yp, n, GemmCut::cols);
     if (!bias.defined()) return;
     const T* b = base_ptr<T>(bias) + bias.offset();
     for (int64_t i = 0; i < m; ++i)
@@ -113,7 +113,8 @@ void linear_backward(const Tensor& g, const Tensor& x, const Tensor& w, const Te
       const int64_t k = gw.size(1);
       T* out = base_ptr<T>(gw) + gw.offset();
       if (m == 0) std::fill(out, out + n * k, T(0));
-      else kernels::gemm<T>(true, false, n, k, m, T(1), gp, n, base_ptr<T>(x) + x.offset(), k, T(0), out, k);
+      else kernels::gemm<T>(true, false, n, k, m, T(1), gp, n, base_ptr<T>(x) + x.offset(), k, T(0), out, k,
+                            GemmCut::rows);
     }
   });
 }

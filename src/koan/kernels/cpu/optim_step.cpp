@@ -29,7 +29,10 @@ void adam_impl(const Tensor& pt, const Tensor& gt, const Tensor& mt, const Tenso
   const T bc2_sqrt = T(std::sqrt(1 - std::pow(a.beta2, t)));
   const T eps = T(a.eps);
   const bool coupled = !a.decoupled && a.weight_decay != 0, decoupled = a.decoupled;
-  parallel_for(0, pt.numel(), kParallelGrain, [&](int64_t b, int64_t e) {
+  // Captured by value: the loop then keeps its constants in registers.  By reference it read them
+  // from the caller's stack after every store (a float store may alias a float), and at 2 threads
+  // those reads shared a cache line with the caller's own spills.
+  parallel_for(0, pt.numel(), kParallelGrain, [=](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) {
       T g = sign * grad[i];
@@ -58,7 +61,7 @@ void sgd_impl(const Tensor& pt, const Tensor& gt, const Tensor& bt, const SgdSte
   const T sign = s.maximize ? T(-1) : T(1), wd = T(s.weight_decay), mu = T(s.momentum);
   const T damp = T(1 - s.dampening), lr = T(s.lr);
   const bool decay = s.weight_decay != 0, first = s.first, nesterov = s.nesterov;
-  parallel_for(0, pt.numel(), kParallelGrain, [&](int64_t b, int64_t e) {
+  parallel_for(0, pt.numel(), kParallelGrain, [=](int64_t b, int64_t e) {  // by value: see adam_impl
     if (!buf) {
 #pragma omp simd
       for (int64_t i = b; i < e; ++i) {
