@@ -6,7 +6,7 @@
 // sizes whose last row or column the pooling leaves out, several chunks of samples with a short
 // last one, and planes of more tiles than a chunk holds.  The op-level parity with PyTorch and the
 // float64 gradcheck run through this path too (conv_rows.cpp, 8 input channels).  Last, the plain
-// convolution through Winograd with tiles covering every output.
+// convolution through Winograd and direct tiles covering every output.
 #include "koan/kernels/conv.h"
 #include "support/testing.h"
 
@@ -78,7 +78,9 @@ TEST(Conv3x3Pool, WinogradAndDirectMatchIm2col) {
       EXPECT_TRUE(equal(win.taps, ref.taps));
       // Some windows all negative (pooled 0: no gradient), most not; tiny outputs may have none.
       const double zeros = sum(eq(ref.out, 0.0)).item<double>() / double(ref.out.numel());
-      if (ref.out.numel() >= 100) EXPECT_GT(zeros, 0.02);
+      if (ref.out.numel() >= 100) {
+        EXPECT_GT(zeros, 0.02);
+      }
       EXPECT_LT(zeros, 0.6);
 
       Tensor gout = randn(ref.out.shape(), {.dtype = dt}, &gen);
@@ -189,51 +191,90 @@ TEST(Conv3x3Pool, SupportsThreeByThreeKernelsWithUnitStride) {
 
 // The plain convolution (no pooling) through Winograd with tiles covering every output, against
 // im2col: odd sizes (a half-used last tile row and column), padding, bias or none, ReLU or none.
-TEST(Conv3x3, WinogradConvMatchesIm2col) {
+// The plain convolution's tiles (Winograd and direct, both on every geometry, though automatic
+// picks one by channel count) against im2col: forward with and without bias, and every gradient,
+// float32 and float64, bias and ReLU on and off.  The geometries cover odd sizes (a half-used
+// last tile row or column), padding, a single tile, rows wider than the AVX-512 paths (40), one
+// and three input channels (the direct path's home) and 16.
+TEST(Conv3x3, TilesMatchIm2colForThePlainConvolution) {
   Generator gen(14);
-  const ConvGeom geoms[] = {geom(3, 8, 13, 13, 6, 0, 0), geom(2, 9, 8, 10, 5, 1, 1), geom(2, 8, 7, 9, 4, 1, 0),
-                            geom(1, 8, 5, 5, 3, 2, 2), geom(9, 16, 13, 13, 8, 0, 0), geom(2, 8, 9, 40, 3, 1, 1)};
-  for (DType dt : {DType::Float32, DType::Float64})
-    for (const ConvGeom& g : geoms)
-      for (bool relu : {false, true}) {
-        SCOPED_TRACE(str(name(dt), " n", g.n, " c", g.c, " ", g.h, "x", g.w, " p", g.ph, ",", g.pw, relu ? " relu" : ""));
-        const double tol = dt == DType::Float32 ? 1e-4 : 1e-11;
-        Tensor x = randn({g.n, g.c, g.h, g.w}, {.dtype = dt}, &gen);
-        Tensor w = mul(randn({g.o, g.c, 3, 3}, {.dtype = dt}, &gen), 0.3), b = randn({g.o}, {.dtype = dt}, &gen);
-        auto fwd = [&](const Tensor& bias, ConvAlgo algo) {
-          Tensor y = empty({g.n, g.o, g.oh, g.ow}, {.dtype = dt});
-          kernels::conv2d_forward(x, w, bias, g, y, relu, algo);
-          return y;
-        };
-        const Tensor yr = fwd(b, ConvAlgo::im2col), yw = fwd(b, ConvAlgo::winograd);
-        EXPECT_TRUE(testing::close(yw, yr, tol, tol));
-        EXPECT_TRUE(testing::close(fwd(Tensor(), ConvAlgo::winograd), fwd(Tensor(), ConvAlgo::im2col), tol, tol));
-        Tensor gy = randn(yr.shape(), {.dtype = dt}, &gen);
-        auto bwd = [&](ConvAlgo algo, bool want_x) {
-          Grads r{want_x ? full_like(x, 7.0) : Tensor(), full_like(w, 7.0), empty({g.o}, {.dtype = dt})};
-          kernels::conv2d_backward(gy, relu ? yr : Tensor(), x, w, g, r.gx, r.gw, r.gb, algo);
-          return r;
-        };
-        const Grads gr = bwd(ConvAlgo::im2col, true), gw = bwd(ConvAlgo::winograd, true);
-        EXPECT_TRUE(testing::close(gw.gx, gr.gx, tol, tol)) << "input gradient";
-        EXPECT_TRUE(testing::close(gw.gw, gr.gw, tol, tol)) << "weight gradient";
-        EXPECT_TRUE(testing::close(gw.gb, gr.gb, tol, tol)) << "bias gradient";
-        EXPECT_TRUE(equal(bwd(ConvAlgo::winograd, false).gw, gw.gw));
-      }
-  // Thread count: the same bits at 1 and 2 threads.
-  const ConvGeom g = geom(21, 16, 13, 13, 8, 1, 1);
-  Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
-  auto run = [&](int threads) {
-    set_num_threads(threads);
-    Tensor y = empty({g.n, g.o, g.oh, g.ow});
-    kernels::conv2d_forward(x, w, Tensor(), g, y, true, ConvAlgo::winograd);
-    Grads r{empty_like(x), empty_like(w), empty({g.o})};
-    kernels::conv2d_backward(ones_like(y), y, x, w, g, r.gx, r.gw, r.gb, ConvAlgo::winograd);
-    return std::vector<Tensor>{y, r.gx, r.gw, r.gb};
-  };
-  auto one = run(1), two = run(2);
-  set_num_threads(2);
-  for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
+  const ConvGeom geoms[] = {geom(3, 8, 13, 13, 6, 0, 0), geom(2, 9, 8, 10, 5, 1, 1),  geom(2, 8, 7, 9, 4, 1, 0),
+                            geom(1, 8, 5, 5, 3, 2, 2),   geom(9, 16, 13, 13, 8, 0, 0), geom(2, 8, 9, 40, 3, 1, 1),
+                            geom(3, 1, 28, 28, 5, 0, 0), geom(2, 3, 9, 11, 4, 1, 1),  geom(2, 2, 5, 40, 3, 1, 0),
+                            geom(1, 1, 4, 4, 2, 0, 0)};
+  for (ConvAlgo algo : {ConvAlgo::winograd, ConvAlgo::direct})
+    for (DType dt : {DType::Float32, DType::Float64})
+      for (const ConvGeom& g : geoms)
+        for (bool relu : {false, true}) {
+          SCOPED_TRACE(str(algo == ConvAlgo::direct ? "direct " : "winograd ", name(dt), " n", g.n, " c", g.c, " ", g.h,
+                           "x", g.w, " p", g.ph, ",", g.pw, relu ? " relu" : ""));
+          const double tol = dt == DType::Float32 ? 1e-4 : 1e-11;
+          Tensor x = randn({g.n, g.c, g.h, g.w}, {.dtype = dt}, &gen);
+          Tensor w = mul(randn({g.o, g.c, 3, 3}, {.dtype = dt}, &gen), 0.3), b = randn({g.o}, {.dtype = dt}, &gen);
+          auto fwd = [&](const Tensor& bias, ConvAlgo a) {
+            Tensor y = empty({g.n, g.o, g.oh, g.ow}, {.dtype = dt});
+            kernels::conv2d_forward(x, w, bias, g, y, relu, a);
+            return y;
+          };
+          const Tensor yr = fwd(b, ConvAlgo::im2col), yt = fwd(b, algo);
+          EXPECT_TRUE(testing::close(yt, yr, tol, tol));
+          EXPECT_TRUE(testing::close(fwd(Tensor(), algo), fwd(Tensor(), ConvAlgo::im2col), tol, tol));
+          Tensor gy = randn(yr.shape(), {.dtype = dt}, &gen);
+          auto bwd = [&](ConvAlgo a, bool want_x) {
+            Grads r{want_x ? full_like(x, 7.0) : Tensor(), full_like(w, 7.0), empty({g.o}, {.dtype = dt})};
+            kernels::conv2d_backward(gy, relu ? yr : Tensor(), x, w, g, r.gx, r.gw, r.gb, a);
+            return r;
+          };
+          const Grads gr = bwd(ConvAlgo::im2col, true), gt = bwd(algo, true);
+          EXPECT_TRUE(testing::close(gt.gx, gr.gx, tol, tol)) << "input gradient";
+          EXPECT_TRUE(testing::close(gt.gw, gr.gw, tol, tol)) << "weight gradient";
+          EXPECT_TRUE(testing::close(gt.gb, gr.gb, tol, tol)) << "bias gradient";
+          EXPECT_TRUE(equal(bwd(algo, false).gw, gt.gw));
+        }
+}
+
+TEST(Conv3x3, PlainConvolutionTilesAreThreadCountIndependent) {
+  Generator gen(15);
+  for (ConvAlgo algo : {ConvAlgo::winograd, ConvAlgo::direct}) {
+    const ConvGeom g = geom(21, algo == ConvAlgo::direct ? 3 : 16, 13, 13, 8, 1, 1);
+    Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = mul(randn({g.o, g.c, 3, 3}, {}, &gen), 0.2);
+    auto run = [&](int threads) {
+      NumThreadsGuard t(threads);
+      Tensor y = empty({g.n, g.o, g.oh, g.ow});
+      kernels::conv2d_forward(x, w, Tensor(), g, y, true, algo);
+      Grads r{empty_like(x), empty_like(w), empty({g.o})};
+      kernels::conv2d_backward(ones_like(y), y, x, w, g, r.gx, r.gw, r.gb, algo);
+      return std::vector<Tensor>{y, r.gx, r.gw, r.gb};
+    };
+    auto one = run(1), two = run(2);
+    for (size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(equal(one[i], two[i])) << i;
+  }
+}
+
+TEST(Conv3x3, AutomaticPicksTheAlgorithmByChannelCount) {
+  // The plain convolution: direct tiles up to 2 input channels, im2col from 3 to 7, Winograd from
+  // 8; the fused one: direct tiles below 8.  Other kernels, strides or groups: im2col.  And
+  // automatic's result is the named algorithm's, bit for bit.
+  Generator gen(16);
+  for (int64_t c : {1, 2, 3, 7, 8, 16}) {
+    SCOPED_TRACE(str(c, " channels"));
+    const ConvGeom g = geom(2, c, 10, 10, 4, 1, 1);
+    const ConvAlgo plain = c <= 2 ? ConvAlgo::direct : c < 8 ? ConvAlgo::im2col : ConvAlgo::winograd;
+    EXPECT_EQ(kernels::conv2d_algorithm(g), plain);
+    EXPECT_EQ(kernels::conv2d_algorithm(g, true), c < 8 ? ConvAlgo::direct : ConvAlgo::winograd);
+    Tensor x = randn({g.n, g.c, g.h, g.w}, {}, &gen), w = randn({g.o, g.c, 3, 3}, {}, &gen);
+    auto fwd = [&](ConvAlgo a) {
+      Tensor y = empty({g.n, g.o, g.oh, g.ow});
+      kernels::conv2d_forward(x, w, Tensor(), g, y, false, a);
+      return y;
+    };
+    EXPECT_TRUE(equal(fwd(ConvAlgo::automatic), fwd(plain)));
+  }
+  ConvGeom strided = geom(2, 1, 10, 10, 4, 1, 1);
+  strided.sh = strided.sw = 2;
+  strided.oh = strided.ow = 5;
+  EXPECT_EQ(kernels::conv2d_algorithm(strided), ConvAlgo::im2col);
+  EXPECT_EQ(kernels::conv2d_algorithm(strided, true), ConvAlgo::im2col);
 }
 
 }  // namespace

@@ -24,10 +24,11 @@ struct ConvGeom {
   int64_t groups = 1;
 };
 
-// How a convolution computes its products (the fused convolution + ReLU + pooling's choices are
-// below).  automatic takes Winograd F(2x2, 3x3) (kernels/cpu/winograd.h) for 3x3 kernels with
-// unit stride and dilation, one group and at least 8 input channels, im2col otherwise.  Tests name
-// one to compare them; direct exists only for the fused kernel.
+// How a convolution computes its products.  For 3x3 kernels with unit stride and dilation and one
+// group, automatic takes Winograd F(2x2, 3x3) (kernels/cpu/winograd.h) from 8 input channels up,
+// and direct 2x2 tiles (kernels/cpu/conv3x3_direct.h) for 1 or 2; im2col otherwise (the fused
+// convolution + ReLU + pooling below takes direct tiles for every count under 8).  Tests name one
+// to compare them.
 enum class ConvAlgo { automatic, im2col, winograd, direct };
 
 // y = conv(x, w) + bias[o] (bias may be undefined), then max(y, 0) when relu is set.  All
@@ -43,12 +44,15 @@ void conv2d_input_grad(const Tensor& gy, const Tensor& w, const Tensor& bias, co
 // where defined.  Each sample's gradient is masked into a scratch buffer that stays in cache, so
 // the activations are read once instead of by four kernels (ReLU backward, input gradient,
 // weight gradient, bias sum).  On the im2col path gx and gw equal conv2d_input_grad's and
-// conv2d_weight_grad's bit for bit (with Winograd, up to rounding); gb is summed in double, per
+// conv2d_weight_grad's bit for bit (with Winograd or direct, up to rounding); gb is summed in double, per
 // sample and then per block of samples.  algo must be the forward's.
 void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, const Tensor& w, const ConvGeom& g,
                      const Tensor& gx, const Tensor& gw, const Tensor& gb, ConvAlgo algo = ConvAlgo::automatic);
 // Whether winograd and direct can compute geometry g (3x3, unit stride and dilation, one group).
 bool conv2d_winograd_supports(const ConvGeom& g);
+// The algorithm automatic runs for geometry g: for the plain convolution, or for the fused
+// convolution + ReLU + pooling when pooled.
+ConvAlgo conv2d_algorithm(const ConvGeom& g, bool pooled = false);
 
 // The fused convolution + ReLU + pooling: for 3x3 kernels with unit stride and dilation and one
 // group, automatic takes Winograd F(2x2, 3x3) from 8 input channels up and direct 2x2 tiles

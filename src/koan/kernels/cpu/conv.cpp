@@ -398,14 +398,16 @@ void backward_impl(const Tensor& gyt, const Tensor& yt, const Tensor& xt, const 
 }  // namespace
 
 namespace {
-// The algorithm a call runs, automatic resolved for geometry g.  Direct tiles exist only for the
-// fused convolution + ReLU + pooling (pooled).
+// The algorithm a call runs, automatic resolved for geometry g: Winograd from 8 input channels;
+// below, direct tiles for the fused convolution + ReLU + pooling (pooled) and, for the plain
+// convolution, only up to direct3x3::kMaxPlainChannels.
 ConvAlgo pick(const ConvGeom& g, ConvAlgo algo, bool pooled) {
-  if (algo == ConvAlgo::automatic)
-    return winograd::applies(g)                ? ConvAlgo::winograd
-           : pooled && winograd::supports(g) ? ConvAlgo::direct
-                                               : ConvAlgo::im2col;
-  KOAN_ASSERT(algo == ConvAlgo::im2col || (winograd::supports(g) && (pooled || algo == ConvAlgo::winograd)));
+  if (algo == ConvAlgo::automatic) {
+    if (winograd::applies(g)) return ConvAlgo::winograd;
+    const bool direct = winograd::supports(g) && (pooled || g.c <= direct3x3::kMaxPlainChannels);
+    return direct ? ConvAlgo::direct : ConvAlgo::im2col;
+  }
+  KOAN_ASSERT(algo == ConvAlgo::im2col || winograd::supports(g));
   return algo;
 }
 }  // namespace
@@ -415,9 +417,12 @@ void conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& bias, const 
   KOAN_ASSERT(x.is_contiguous() && w.is_contiguous() && y.is_contiguous());
   KOAN_ASSERT(!bias.defined() || bias.is_contiguous());
   if (y.numel() == 0) return;
-  const bool wino = pick(g, algo, false) == ConvAlgo::winograd;
+  const ConvAlgo how = pick(g, algo, false);
   visit_floating(x.dtype(), "conv2d", [&]<class T>() {
-    if (wino) return winograd::conv_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, relu, mut_ptr<T>(y));
+    if (how == ConvAlgo::winograd)
+      return winograd::conv_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, relu, mut_ptr<T>(y));
+    if (how == ConvAlgo::direct)
+      return direct3x3::conv_forward<T>(ptr<T>(x), ptr<T>(w), ptr<T>(bias), g, relu, mut_ptr<T>(y));
     forward_impl<T>(x, w, bias, g, y, relu);
   });
 }
@@ -434,17 +439,22 @@ void conv2d_backward(const Tensor& gy, const Tensor& relu_out, const Tensor& x, 
   KOAN_ASSERT(!relu_out.defined() || relu_out.is_contiguous());
   KOAN_ASSERT(!gx.defined() || (gx.is_contiguous() && w.defined() && w.is_contiguous()));
   KOAN_ASSERT(!gb.defined() || gb.is_contiguous());
-  const bool wino = pick(g, algo, false) == ConvAlgo::winograd;
+  const ConvAlgo how = pick(g, algo, false);
   visit_floating(x.dtype(), "conv2d backward", [&]<class T>() {
-    if (wino)
-      return winograd::conv_backward<T>(ptr<T>(gy), relu_out.defined() ? ptr<T>(relu_out) : nullptr, ptr<T>(x),
-                                        ptr<T>(w), g, gx.defined() ? mut_ptr<T>(gx) : nullptr, mut_ptr<T>(gw),
-                                        gb.defined() ? mut_ptr<T>(gb) : nullptr);
+    const T* mask = relu_out.defined() ? ptr<T>(relu_out) : nullptr;
+    T* gxp = gx.defined() ? mut_ptr<T>(gx) : nullptr;
+    T* gbp = gb.defined() ? mut_ptr<T>(gb) : nullptr;
+    if (how == ConvAlgo::winograd)
+      return winograd::conv_backward<T>(ptr<T>(gy), mask, ptr<T>(x), ptr<T>(w), g, gxp, mut_ptr<T>(gw), gbp);
+    if (how == ConvAlgo::direct)
+      return direct3x3::conv_backward<T>(ptr<T>(gy), mask, ptr<T>(x), ptr<T>(w), g, gxp, mut_ptr<T>(gw), gbp);
     backward_impl<T>(gy, relu_out, x, w, g, gx, gw, gb);
   });
 }
 
 bool conv2d_winograd_supports(const ConvGeom& g) { return winograd::supports(g); }
+
+ConvAlgo conv2d_algorithm(const ConvGeom& g, bool pooled) { return pick(g, ConvAlgo::automatic, pooled); }
 
 int64_t conv2d_relu_pool2x2_reserve(const ConvGeom& g, ConvAlgo algo) {
   return pick(g, algo, true) == ConvAlgo::winograd ? winograd::kept_size(g) : 0;

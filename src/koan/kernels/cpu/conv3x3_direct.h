@@ -27,4 +27,30 @@ template <class T>
 void relu_pool_backward(const T* gout, const T* pooled, const uint8_t* taps, const T* x, const T* w,
                         const ConvGeom& g, T* gx, T* gw, T* gb);
 
+// Up to this many input channels automatic takes these tiles for the plain convolution too.
+// Measured at batch 64 with bench_cnn_layers (BM_ConvForward, BM_ConvBackward with the input
+// gradient; im2col -> direct, ms, 1 / 2 threads, two rounds):
+//   1 channel, 28 x 28 -> 32:  forward 0.84-1.01 -> 0.84-0.87 / 0.48-0.51 -> 0.43-0.48,
+//                              backward 1.74-2.02 -> 1.14-1.39 / 1.10 -> 0.64-0.84;
+//   3 channels, 28 x 28 -> 32: forward 1.06-1.53 -> 1.13-1.28 / 0.68-0.81 -> 0.73-1.05,
+//                              backward 3.05 -> 2.71 / 1.99 -> 1.44;
+//   7 channels, 13 x 13 -> 64: forward 0.81-0.97 -> 1.04-1.08 / 0.44-0.51 -> 0.61-0.78,
+//                              backward 1.92 -> 3.01 / 1.31 -> 1.39.
+// im2col's products are deep enough from 3 channels on; with no pooling to fuse, the tiles gain
+// only where they are very shallow.
+inline constexpr int64_t kMaxPlainChannels = 2;
+
+// The plain convolution with the same tiles covering every output (the last tile row or column
+// half outside for odd sizes): y = conv(x, w) + b, then the ReLU when relu, as
+// winograd::conv_forward.  Each tile's four outputs are written to the output plane.
+template <class T>
+void conv_forward(const T* x, const T* w, const T* b, const ConvGeom& g, bool relu, T* y);
+
+// Its backward, as winograd::conv_backward: gy masked by relu_out > 0 where relu_out is not null;
+// gw always, gx and gb where not null.  Every output of a tile has a gradient here, so the weight
+// gradient takes four multiply-adds per kernel position, and the input gradient sums up to four
+// weights per patch position.
+template <class T>
+void conv_backward(const T* gy, const T* relu_out, const T* x, const T* w, const ConvGeom& g, T* gx, T* gw, T* gb);
+
 }  // namespace koan::kernels::direct3x3

@@ -133,6 +133,69 @@ struct DoubleSum {
   double total() const { return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi)); }
 };
 
+// Permutes between a row of at most 32 floats (two registers) and its even and odd columns
+// (one register each): even/odd split a row, lo/hi weave the two halves back.
+struct Weave {
+  __m512i lo, hi, even, odd;
+  Weave() {
+    alignas(64) int32_t l[16], h[16], ev[16], od[16];
+    for (int j = 0; j < 16; ++j) {
+      l[j] = (j % 2 ? 16 : 0) + j / 2;
+      h[j] = (j % 2 ? 16 : 0) + 8 + j / 2;
+      ev[j] = 2 * j;
+      od[j] = 2 * j + 1;
+    }
+    lo = _mm512_load_si512(l);
+    hi = _mm512_load_si512(h);
+    even = _mm512_load_si512(ev);
+    odd = _mm512_load_si512(od);
+  }
+};
+
+// quad_to_plane and plane_to_quad (below) for planes of at most 32 columns, a tile row at a time:
+// the tiles' columns 0 and 1 are woven into the plane's row (and split back), one permute per
+// half row.
+inline void quad_to_plane_narrow(const float* quad, int64_t tp, int64_t hp, int64_t wp, int64_t oh, int64_t ow,
+                                 float* plane) {
+  static const Weave wv;
+  const __mmask16 tiles = lanes(wp), first = lanes(ow), second = lanes(ow - 16);
+  for (int64_t i = 0; i < hp; ++i)
+    for (int a = 0; a < 2 && 2 * i + a < oh; ++a) {
+      const __m512 y0 = _mm512_maskz_loadu_ps(tiles, quad + (2 * a) * tp + i * wp);
+      const __m512 y1 = _mm512_maskz_loadu_ps(tiles, quad + (2 * a + 1) * tp + i * wp);
+      float* row = plane + (2 * i + a) * ow;
+      _mm512_mask_storeu_ps(row, first, _mm512_permutex2var_ps(y0, wv.lo, y1));
+      if (ow > 16) _mm512_mask_storeu_ps(row + 16, second, _mm512_permutex2var_ps(y0, wv.hi, y1));
+    }
+}
+
+inline double plane_to_quad_narrow(const float* gy, const float* mask, int64_t tp, int64_t hp, int64_t wp,
+                                   int64_t oh, int64_t ow, float* quad) {
+  static const Weave wv;
+  const __mmask16 tiles = lanes(wp), first = lanes(ow), second = lanes(ow - 16);
+  const __m512 zero = _mm512_setzero_ps();
+  DoubleSum sum;
+  for (int64_t i = 0; i < hp; ++i)
+    for (int a = 0; a < 2; ++a) {
+      const int64_t r = 2 * i + a;
+      __m512 lo = zero, hi = zero;
+      if (r < oh) {
+        lo = _mm512_maskz_loadu_ps(first, gy + r * ow);
+        hi = _mm512_maskz_loadu_ps(second, gy + r * ow + 16);
+        if (mask) {
+          lo = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(first, mask + r * ow), zero, _CMP_GT_OQ), lo);
+          hi = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(second, mask + r * ow + 16), zero, _CMP_GT_OQ),
+                                   hi);
+        }
+        sum.add(lo);
+        sum.add(hi);
+      }
+      _mm512_mask_storeu_ps(quad + (2 * a) * tp + i * wp, tiles, _mm512_permutex2var_ps(lo, wv.even, hi));
+      _mm512_mask_storeu_ps(quad + (2 * a + 1) * tp + i * wp, tiles, _mm512_permutex2var_ps(lo, wv.odd, hi));
+    }
+  return sum.total();
+}
+
 // Patch plane rows of at most 32 floats (tile columns <= 15), with AVX-512.  A padded row is two
 // registers loaded straight from x with masks (no padded copy); its even and odd columns, E and O,
 // are one permute each.  Tile j's patch columns are then E[j], O[j], E[j + 1], O[j + 1]: the first
@@ -146,17 +209,11 @@ struct NarrowRows {
   __mmask16 tiles, shifted;     // lanes [0, wp) and [1, wp]
   static bool fits(const ConvGeom& g, const Tiles& tl) { return tl.cols <= 32 && g.w <= 32 && g.pw <= 16; }
   NarrowRows(const ConvGeom& g, const Tiles& tl) {
-    alignas(64) int32_t ev[16], od[16], wl[16], wh[16];
-    for (int j = 0; j < 16; ++j) {
-      ev[j] = 2 * j;
-      od[j] = 2 * j + 1;
-      wl[j] = (j % 2 ? 16 : 0) + j / 2;
-      wh[j] = (j % 2 ? 16 : 0) + 8 + j / 2;
-    }
-    even = _mm512_load_si512(ev);
-    odd = _mm512_load_si512(od);
-    weave_lo = _mm512_load_si512(wl);
-    weave_hi = _mm512_load_si512(wh);
+    const Weave wv;
+    even = wv.even;
+    odd = wv.odd;
+    weave_lo = wv.lo;
+    weave_hi = wv.hi;
     uint32_t xm = 0;
     for (int64_t q = 0; q < 32; ++q)
       if (q >= g.pw && q < g.pw + g.w && q < tl.cols) xm |= 1u << q;
@@ -270,6 +327,58 @@ inline void scatter(const T* d, const ConvGeom& g, const Tiles& tl, const Narrow
       dst[xq] = q < tl.cols ? src[q] : T(0);
     }
   }
+}
+
+// A channel's whole-output tiles (Tiles(g, true)) to its output plane: quad[(2 a + b) tp + t] is
+// output (2 i + a, 2 j + b) of tile t = (i, j); outputs past the plane's last row or column are
+// dropped.
+template <class T>
+inline void quad_to_plane(const T* quad, const Tiles& tl, const ConvGeom& g, T* plane) {
+  const int64_t tp = tl.tp;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if constexpr (std::is_same_v<T, float>)
+    if (g.ow <= 32) return quad_to_plane_narrow(quad, tp, tl.hp, tl.wp, g.oh, g.ow, plane);
+#endif
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int a = 0; a < 2 && 2 * i + a < g.oh; ++a) {
+      T* row = plane + (2 * i + a) * g.ow;
+      const T* y0 = quad + (2 * a) * tp + i * tl.wp;
+      const T* y1 = quad + (2 * a + 1) * tp + i * tl.wp;
+      for (int64_t j = 0; j < tl.wp; ++j) {
+        row[2 * j] = y0[j];
+        if (2 * j + 1 < g.ow) row[2 * j + 1] = y1[j];
+      }
+    }
+}
+
+// The adjoint: quad from the gradient plane gy, masked by mask > 0 where mask is not null, and 0
+// past the plane's last row or column.  Returns the masked gradient's sum (in double).
+template <class T>
+inline double plane_to_quad(const T* gy, const T* mask, const Tiles& tl, const ConvGeom& g, T* quad) {
+  const int64_t tp = tl.tp;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+  if constexpr (std::is_same_v<T, float>)
+    if (g.ow <= 32) return plane_to_quad_narrow(gy, mask, tp, tl.hp, tl.wp, g.oh, g.ow, quad);
+#endif
+  double sum = 0;
+  for (int64_t i = 0; i < tl.hp; ++i)
+    for (int a = 0; a < 2; ++a) {
+      T* q0 = quad + (2 * a) * tp + i * tl.wp;
+      T* q1 = quad + (2 * a + 1) * tp + i * tl.wp;
+      const int64_t r = 2 * i + a;
+      for (int64_t j = 0; j < tl.wp; ++j)
+        for (int b = 0; b < 2; ++b) {
+          const int64_t q = 2 * j + b;
+          T v = T(0);
+          if (r < g.oh && q < g.ow) {
+            v = gy[r * g.ow + q];
+            if (mask && !(mask[r * g.ow + q] > T(0))) v = T(0);
+          }
+          sum += static_cast<double>(v);
+          (b ? q1 : q0)[j] = v;
+        }
+    }
+  return sum;
 }
 
 // The narrow-row helper for geometry g where it applies (float32 only), else nothing.

@@ -327,66 +327,6 @@ void quad_to_dm<float>(const float* quad, int64_t tp, float* m, int64_t pstride)
   }
 }
 
-// quad (4 tp) <-> an output plane of at most 32 columns, a tile row at a time: the tile's columns
-// 0 and 1 are interleaved into the plane's row (and split back) with one permute per half row.
-struct Weave {
-  __m512i lo, hi, even, odd;
-  Weave() {
-    alignas(64) int32_t l[16], h[16], ev[16], od[16];
-    for (int j = 0; j < 16; ++j) {
-      l[j] = (j % 2 ? 16 : 0) + j / 2;
-      h[j] = (j % 2 ? 16 : 0) + 8 + j / 2;
-      ev[j] = 2 * j;
-      od[j] = 2 * j + 1;
-    }
-    lo = _mm512_load_si512(l);
-    hi = _mm512_load_si512(h);
-    even = _mm512_load_si512(ev);
-    odd = _mm512_load_si512(od);
-  }
-};
-
-void quad_to_plane(const float* quad, int64_t tp, int64_t hp, int64_t wp, int64_t oh, int64_t ow, float* plane) {
-  static const Weave wv;
-  const __mmask16 tiles = lanes(wp), first = lanes(ow), second = ow > 16 ? lanes(ow - 16) : __mmask16(0);
-  for (int64_t i = 0; i < hp; ++i)
-    for (int a = 0; a < 2 && 2 * i + a < oh; ++a) {
-      const __m512 y0 = _mm512_maskz_loadu_ps(tiles, quad + (2 * a) * tp + i * wp);
-      const __m512 y1 = _mm512_maskz_loadu_ps(tiles, quad + (2 * a + 1) * tp + i * wp);
-      float* row = plane + (2 * i + a) * ow;
-      _mm512_mask_storeu_ps(row, first, _mm512_permutex2var_ps(y0, wv.lo, y1));
-      if (ow > 16) _mm512_mask_storeu_ps(row + 16, second, _mm512_permutex2var_ps(y0, wv.hi, y1));
-    }
-}
-
-// The adjoint: quad from the gradient plane gy, masked by mask > 0 where mask is not null; 0 past
-// the plane's last row or column.  Returns the masked gradient's sum.
-double plane_to_quad(const float* gy, const float* mask, int64_t tp, int64_t hp, int64_t wp, int64_t oh, int64_t ow,
-                     float* quad) {
-  static const Weave wv;
-  const __mmask16 tiles = lanes(wp), first = lanes(ow), second = ow > 16 ? lanes(ow - 16) : __mmask16(0);
-  const __m512 zero = _mm512_setzero_ps();
-  pool_tiles::DoubleSum sum;
-  for (int64_t i = 0; i < hp; ++i)
-    for (int a = 0; a < 2; ++a) {
-      const int64_t r = 2 * i + a;
-      __m512 lo = zero, hi = zero;
-      if (r < oh) {
-        lo = _mm512_maskz_loadu_ps(first, gy + r * ow);
-        hi = _mm512_maskz_loadu_ps(second, gy + r * ow + 16);
-        if (mask) {
-          lo = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(first, mask + r * ow), zero, _CMP_GT_OQ), lo);
-          hi = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(second, mask + r * ow + 16), zero, _CMP_GT_OQ),
-                                   hi);
-        }
-        sum.add(lo);
-        sum.add(hi);
-      }
-      _mm512_mask_storeu_ps(quad + (2 * a) * tp + i * wp, tiles, _mm512_permutex2var_ps(lo, wv.even, hi));
-      _mm512_mask_storeu_ps(quad + (2 * a + 1) * tp + i * wp, tiles, _mm512_permutex2var_ps(lo, wv.odd, hi));
-    }
-  return sum.total();
-}
 #pragma GCC diagnostic pop
 #endif
 
@@ -519,24 +459,7 @@ void output_transform_whole(const T* M, int64_t ld, const ConvGeom& g, const Til
   const int64_t tp = tl.tp, pstride = g.o * ld;
   for (int64_t o = 0; o < g.o; ++o) {
     m_to_quad(M + o * ld, pstride, tp, b ? b[o] : T(0), relu, quad);
-    T* plane = y + o * g.oh * g.ow;
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-    if constexpr (std::is_same_v<T, float>)
-      if (g.ow <= 32) {
-        quad_to_plane(quad, tp, tl.hp, tl.wp, g.oh, g.ow, plane);
-        continue;
-      }
-#endif
-    for (int64_t i = 0; i < tl.hp; ++i)
-      for (int a = 0; a < 2 && 2 * i + a < g.oh; ++a) {
-        T* row = plane + (2 * i + a) * g.ow;
-        const T* y0 = quad + (2 * a) * tp + i * tl.wp;
-        const T* y1 = quad + (2 * a + 1) * tp + i * tl.wp;
-        for (int64_t j = 0; j < tl.wp; ++j) {
-          row[2 * j] = y0[j];
-          if (2 * j + 1 < g.ow) row[2 * j + 1] = y1[j];
-        }
-      }
+    pool_tiles::quad_to_plane(quad, tl, g, y + o * g.oh * g.ow);
   }
 }
 
@@ -548,35 +471,8 @@ void output_transform_whole_adjoint(const T* gy, const T* relu_out, const ConvGe
                                     T* dM, int64_t ld, double* bsum) {
   const int64_t tp = tl.tp, pstride = g.o * ld;
   for (int64_t o = 0; o < g.o; ++o) {
-    const T* plane = gy + o * g.oh * g.ow;
     const T* mask = relu_out ? relu_out + o * g.oh * g.ow : nullptr;
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-    if constexpr (std::is_same_v<T, float>)
-      if (g.ow <= 32) {
-        const double s = plane_to_quad(plane, mask, tp, tl.hp, tl.wp, g.oh, g.ow, quad);
-        quad_to_dm(quad, tp, dM + o * ld, pstride);
-        if (bsum) bsum[o] += s;
-        continue;
-      }
-#endif
-    double sum = 0;
-    for (int64_t i = 0; i < tl.hp; ++i)
-      for (int a = 0; a < 2; ++a) {
-        T* q0 = quad + (2 * a) * tp + i * tl.wp;
-        T* q1 = quad + (2 * a + 1) * tp + i * tl.wp;
-        const int64_t r = 2 * i + a;
-        for (int64_t j = 0; j < tl.wp; ++j)
-          for (int b2 = 0; b2 < 2; ++b2) {
-            const int64_t q = 2 * j + b2;
-            T v = T(0);
-            if (r < g.oh && q < g.ow) {
-              v = plane[r * g.ow + q];
-              if (mask && !(mask[r * g.ow + q] > T(0))) v = T(0);
-            }
-            sum += static_cast<double>(v);
-            (b2 ? q1 : q0)[j] = v;
-          }
-      }
+    const double sum = pool_tiles::plane_to_quad(gy + o * g.oh * g.ow, mask, tl, g, quad);
     quad_to_dm(quad, tp, dM + o * ld, pstride);
     if (bsum) bsum[o] += sum;
   }
