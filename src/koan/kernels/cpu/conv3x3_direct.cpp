@@ -190,24 +190,19 @@ void tiles_block(const float* d, int64_t tp, int64_t C, const float* w, int64_t 
   }
 }
 
-// Output channels in pairs, then the odd one.
-template <class Block>
-void channel_pairs(int64_t O, Block&& block) {
-  int64_t o = 0;
-  for (; o + 2 <= O; o += 2) block(o, std::integral_constant<int, 2>{});
-  if (o < O) block(o, std::integral_constant<int, 1>{});
-}
-
 template <>
 void tiles_forward<float>(const float* d, int64_t tp, int64_t C, int64_t O, const float* w, const float* b, float* out,
                           uint8_t* taps) {
-  channel_pairs(O, [&](int64_t o, auto no) {
-    tiles_block<decltype(no)::value>(d, tp, C, w, o, [&](int u, __m512* y, int64_t t, __mmask16 m) {
+  auto pool = [&](int64_t o) {
+    return [&, o](int u, __m512* y, int64_t t, __mmask16 m) {
       const __m512 bias = _mm512_set1_ps(b ? b[o + u] : 0.f);
       for (int i = 0; i < 4; ++i) y[i] = _mm512_add_ps(y[i], bias);
       pool_tiles::relu_pool4(y, m, out + (o + u) * tp + t, taps + (o + u) * tp + t);
-    });
-  });
+    };
+  };
+  int64_t o = 0;
+  for (; o + 2 <= O; o += 2) tiles_block<2>(d, tp, C, w, o, pool(o));
+  if (o < O) tiles_block<1>(d, tp, C, w, o, pool(o));
 }
 
 template <>
@@ -275,6 +270,7 @@ void tiles_input_grad<float>(const float* gout, const float* pooled, const uint8
     for (int i = 0; i < 16; ++i) _mm512_mask_storeu_ps(dd + i * tp + t, m, acc[i]);
   }
 }
+
 template <>
 void quad_weight_grad<float>(const float* gq, const float* d, int64_t tp, int64_t C, float* acc) {
   const int64_t cs = 16 * tp;
@@ -335,7 +331,6 @@ template <class T>
 Tensor scratch(int64_t n) {
   return empty({n}, {.dtype = dtype_v<T>});
 }
-
 
 // The forward's frame: per sample, every input channel's patches (tiles tl), then
 // per_sample(n, d, scratch) writes that sample's outputs.  Samples split across threads.
