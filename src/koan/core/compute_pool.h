@@ -1,9 +1,11 @@
 // The threads behind koan::parallel_for (not the data loader's pool, data/thread_pool.h).
 //
-// One job at a time, cut into numbered chunks.  The calling thread takes part: every thread,
-// caller included, claims the next chunk from one atomic counter, so when a worker is
-// descheduled (a loaded machine) the others do its share, and the caller only ever waits for
-// chunks some thread has already started, never for a worker that has not woken yet.  Workers
+// One job at a time, cut into numbered chunks.  The calling thread takes part: it claims chunks
+// from the front of one atomic job word and the workers from the back, so with one chunk per
+// thread each thread runs the same part of the data from call to call (it stays in that core's
+// cache), and when a worker is descheduled (a loaded machine) the others do its share: the caller
+// only ever waits for chunks some thread has already started, never for a worker that has not
+// woken yet.  Workers
 // spin briefly after a job (waking a spinning worker costs a cache-line read), then sleep on a
 // futex.  The first exception thrown in a chunk is rethrown to the caller once every started
 // chunk has finished; chunks not yet started are then skipped.
@@ -18,7 +20,8 @@ using ChunkFn = void (*)(void* ctx, int chunk);
 
 // Runs fn(ctx, c) for every c in [0, chunks) exactly once, on the caller and up to chunks - 1
 // pool workers; returns when all have run.  Chunks run inline on the caller when another thread's
-// job holds the pool or the pool has been shut down (process exit).
+// job holds the pool, the pool has been shut down (process exit), or there are more than 511 of
+// them (parallel_for makes at most one per thread, 256).
 void run_chunks(int chunks, ChunkFn fn, void* ctx);
 
 // Runs fn(ctx, i) once on each pool worker i (per-thread state such as the FP control register);
