@@ -103,4 +103,13 @@ static void BM_LinearStep(benchmark::State& st) {  // Linear(16,16) forward + ba
 }
 BENCHMARK(BM_LinearStep);
 
+
+static void BM_Dropout(benchmark::State& st) {  // training-mode dropout, p = 0.2 (no graph)
+  Tensor a = randn({st.range(0)});
+  NoGradGuard ng;
+  for (auto _ : st) benchmark::DoNotOptimize(dropout(a, 0.2));
+  st.SetItemsProcessed(st.iterations() * st.range(0));
+}
+BENCHMARK(BM_Dropout)->Arg(1 << 16)->Arg(1 << 20);
+
 BENCHMARK_MAIN();

@@ -22,11 +22,17 @@ class Generator {
   void set_state(uint64_t seed, uint64_t offset);
   // Reserves n consecutive counters and returns the first.
   uint64_t reserve(uint64_t n);
-  // The 64 random bits for counter c (a pure function of seed and c).
-  uint64_t bits(uint64_t counter) const;
+  // The 64 random bits for counter c (a pure function of seed and c).  Inline, so a loop that
+  // draws one number per element vectorises (dropout's mask was 11 ns an element as a call).
+  uint64_t bits(uint64_t counter) const { return mix(key_ + mix(counter + 0x9e3779b97f4a7c15ULL)); }
   uint64_t next_u64() { return bits(reserve(1)); }
 
  private:
+  static uint64_t mix(uint64_t z) {  // splitmix64's finaliser: a bijection with full avalanche
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
   uint64_t seed_ = 0, key_ = 0, offset_ = 0;
   std::mutex mu_;
 };
