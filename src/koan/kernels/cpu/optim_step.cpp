@@ -29,9 +29,12 @@ void adam_impl(const Tensor& pt, const Tensor& gt, const Tensor& mt, const Tenso
   const T bc2_sqrt = T(std::sqrt(1 - std::pow(a.beta2, t)));
   const T eps = T(a.eps);
   const bool coupled = !a.decoupled && a.weight_decay != 0, decoupled = a.decoupled;
-  // Captured by value: the loop then keeps its constants in registers.  By reference it read them
-  // from the caller's stack after every store (a float store may alias a float), and at 2 threads
-  // those reads shared a cache line with the caller's own spills.
+  // Captured by value.  By reference the loop read its constants from the caller's stack after
+  // every store (a float store may alias a float), and at 2 threads those reads shared a cache
+  // line with the caller's own writes: an SGD step over 200 704 floats took 220 us, by value 33.
+  // The closure itself still lives on the caller's stack; here GCC keeps its members in registers
+  // through the simd loop.  Dropout (norm.cpp), where it did not, copies them into the chunk's
+  // locals, which does not depend on the compiler.
   parallel_for(0, pt.numel(), kParallelGrain, [=](int64_t b, int64_t e) {
 #pragma omp simd
     for (int64_t i = b; i < e; ++i) {
